@@ -1,0 +1,673 @@
+package envelope
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// Event is a change event read from Kafka, from tandem or from Debezium.
+type Event struct {
+	Envelope
+	// Schema is the envelope schema, nil when the message carried none (schemas.enable=false).
+	Schema *Schema
+	// Row describes Before and After. Without a message schema it is a struct whose fields have names
+	// but nil schemas, and the values are untyped (see ConvertUntyped).
+	Row *Schema
+}
+
+// Key is a record key read from Kafka.
+type Key struct {
+	Schema *Schema // nil when the message carried none
+	Names  []string
+	Values []any
+}
+
+// ParseSchemaJSON reads a schema in JsonConverter's form.
+func ParseSchemaJSON(data []byte) (*Schema, error) {
+	s := &scanner{data: data}
+	schema, _, err := parseSchema(s)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.end(); err != nil {
+		return nil, err
+	}
+	return schema, schema.Validate()
+}
+
+func parseSchema(s *scanner) (*Schema, string, error) {
+	sc := &Schema{}
+	var field string
+	var def []byte
+	haveType := false
+	err := s.object(func(key string) error {
+		var err error
+		switch key {
+		case "type":
+			var t string
+			if t, err = s.str(); err == nil {
+				sc.Type, haveType = Type(t), true
+				if !sc.Type.valid() {
+					return s.errorf("unknown schema type %q", t)
+				}
+			}
+		case "fields":
+			err = s.array(func(int) error {
+				fs, name, err := parseSchema(s)
+				if err == nil && name == "" {
+					err = s.errorf("struct field without a \"field\" name")
+				}
+				sc.Fields = append(sc.Fields, Field{Name: name, Schema: fs})
+				return err
+			})
+		case "items":
+			sc.Items, _, err = parseSchema(s)
+		case "keys":
+			sc.Keys, _, err = parseSchema(s)
+		case "values":
+			sc.Values, _, err = parseSchema(s)
+		case "optional":
+			sc.Optional, err = s.boolean()
+		case "name":
+			sc.Name, err = s.str()
+		case "version":
+			var v int64
+			if v, err = s.integer(32); err == nil {
+				sc.Version = int(v)
+			}
+		case "doc":
+			sc.Doc, err = s.str()
+		case "parameters":
+			sc.Parameters = []Param{}
+			err = s.object(func(k string) error {
+				v, err := s.str()
+				sc.Parameters = append(sc.Parameters, Param{k, v})
+				return err
+			})
+		case "default":
+			def, err = s.raw()
+		case "field":
+			field, err = s.str()
+		default:
+			_, err = s.raw()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	if !haveType {
+		return nil, "", s.errorf("schema without a type")
+	}
+	if def != nil && string(def) != "null" {
+		ds := &scanner{data: def}
+		if sc.Default, err = parseValue(ds, sc); err != nil {
+			return nil, "", fmt.Errorf("default of %s: %w", fieldOr(field, sc), err)
+		}
+	}
+	return sc, field, nil
+}
+
+// parseValue reads a payload value under its schema.
+func parseValue(s *scanner, sc *Schema) (any, error) {
+	if null, err := s.null(); null || err != nil {
+		return nil, err
+	}
+	switch sc.Type {
+	case Int8:
+		n, err := s.integer(8)
+		return int8(n), err
+	case Int16:
+		n, err := s.integer(16)
+		return int16(n), err
+	case Int32:
+		n, err := s.integer(32)
+		return int32(n), err
+	case Int64:
+		return s.integer(64)
+	case Float32, Float64:
+		text, err := s.number()
+		if err != nil {
+			return nil, err
+		}
+		bits := 64
+		if sc.Type == Float32 {
+			bits = 32
+		}
+		f, err := strconv.ParseFloat(text, bits)
+		if err != nil {
+			return nil, s.errorf("%s is not a %s", text, sc.Type)
+		}
+		if sc.Type == Float32 {
+			return float32(f), nil
+		}
+		return f, nil
+	case Boolean:
+		return s.boolean()
+	case String:
+		return s.str()
+	case Bytes:
+		return parseBytes(s, sc)
+	case Struct:
+		row := make([]any, len(sc.Fields))
+		err := s.object(func(key string) error {
+			i := sc.FieldIndex(key)
+			if i < 0 {
+				return s.errorf("field %q is not in schema %s", key, fieldOr("", sc))
+			}
+			v, err := parseValue(s, sc.Fields[i].Schema)
+			if err != nil {
+				return fmt.Errorf("field %s: %w", key, err)
+			}
+			row[i] = v
+			return nil
+		})
+		return row, err
+	case Array:
+		items := []any{}
+		err := s.array(func(int) error {
+			v, err := parseValue(s, sc.Items)
+			items = append(items, v)
+			return err
+		})
+		return items, err
+	case Map:
+		return parseMap(s, sc)
+	}
+	return nil, s.errorf("unknown schema type %q", sc.Type)
+}
+
+func parseBytes(s *scanner, sc *Schema) (any, error) {
+	if sc.Name == DecimalName {
+		scale, err := decimalScale(sc)
+		if err != nil {
+			return nil, err
+		}
+		if s.peek() != '"' { // decimal.format=NUMERIC
+			text, err := s.number()
+			if err != nil {
+				return nil, err
+			}
+			d, err := ParseDecimal(text)
+			if err != nil {
+				return nil, err
+			}
+			return d.Rescale(scale)
+		}
+		b, err := parseBase64(s)
+		if err != nil {
+			return nil, err
+		}
+		return decimalFromTwosComplement(b, scale), nil
+	}
+	return parseBase64(s)
+}
+
+func parseBase64(s *scanner) ([]byte, error) {
+	text, err := s.str()
+	if err != nil {
+		return nil, err
+	}
+	b, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return nil, s.errorf("bytes are not base64: %v", err)
+	}
+	return b, nil
+}
+
+func decimalScale(sc *Schema) (int32, error) {
+	p, ok := sc.Param("scale")
+	if !ok {
+		return 0, fmt.Errorf("decimal schema without a scale parameter")
+	}
+	n, err := strconv.ParseInt(p, 10, 32)
+	if err != nil || n < 0 || n > 1000 {
+		return 0, fmt.Errorf("decimal scale %q is not a small non-negative integer", p)
+	}
+	return int32(n), nil
+}
+
+func parseMap(s *scanner, sc *Schema) (any, error) {
+	entries := []MapEntry{}
+	if s.peek() == '{' {
+		if sc.Keys.Type != String {
+			return nil, s.errorf("map with %s keys written as an object", sc.Keys.Type)
+		}
+		err := s.object(func(k string) error {
+			v, err := parseValue(s, sc.Values)
+			entries = append(entries, MapEntry{k, v})
+			return err
+		})
+		return entries, err
+	}
+	err := s.array(func(int) error {
+		var e MapEntry
+		err := s.array(func(j int) error {
+			var err error
+			switch j {
+			case 0:
+				e.Key, err = parseValue(s, sc.Keys)
+			case 1:
+				e.Value, err = parseValue(s, sc.Values)
+			default:
+				err = s.errorf("map entry with more than a key and a value")
+			}
+			return err
+		})
+		entries = append(entries, e)
+		return err
+	})
+	return entries, err
+}
+
+// splitSchemaPayload recognises {"schema":…,"payload":…} and returns the two members' bytes. ok is false
+// when data is some other document (schemaless JSON).
+func splitSchemaPayload(data []byte) (schema, payload []byte, ok bool, err error) {
+	s := &scanner{data: data}
+	if s.peek() != '{' {
+		return nil, nil, false, nil
+	}
+	members := 0
+	err = s.object(func(key string) error {
+		members++
+		var err error
+		switch key {
+		case "schema":
+			schema, err = s.raw()
+		case "payload":
+			payload, err = s.raw()
+		default:
+			_, err = s.raw()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, nil, false, err
+	}
+	if err := s.end(); err != nil {
+		return nil, nil, false, err
+	}
+	if members == 2 && schema != nil && payload != nil {
+		return schema, payload, true, nil
+	}
+	return nil, nil, false, nil
+}
+
+// SchemaCache remembers parsed schemas by their JSON text, so a stream of messages of one table parses its
+// schema once. It holds at most limit schemas. It is not safe for concurrent use.
+type SchemaCache struct {
+	limit   int
+	schemas map[string]*Schema
+}
+
+// NewSchemaCache returns a cache of at most limit schemas.
+func NewSchemaCache(limit int) *SchemaCache {
+	return &SchemaCache{limit: limit, schemas: map[string]*Schema{}}
+}
+
+func (c *SchemaCache) parse(data []byte) (*Schema, error) {
+	if c != nil {
+		if sc, ok := c.schemas[string(data)]; ok {
+			return sc, nil
+		}
+	}
+	sc, err := ParseSchemaJSON(data)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil {
+		if len(c.schemas) >= c.limit {
+			clear(c.schemas)
+		}
+		c.schemas[string(data)] = sc
+	}
+	return sc, nil
+}
+
+// DecodeEnvelopeJSON reads a change event written by tandem or by Debezium's JsonConverter: with or
+// without schemas, envelope version 1 or 2, the transaction block anywhere or absent. cache may be nil.
+// A tombstone (empty value) is not an event: check for it before calling.
+func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
+	if len(data) == 0 {
+		return nil, fmt.Errorf("empty value: a tombstone is not a change event")
+	}
+	schemaJSON, payload, withSchema, err := splitSchemaPayload(data)
+	if err != nil {
+		return nil, err
+	}
+	ev := &Event{}
+	if !withSchema {
+		return ev, decodeSchemalessEnvelope(&scanner{data: data}, ev)
+	}
+	if ev.Schema, err = cache.parse(schemaJSON); err != nil {
+		return nil, fmt.Errorf("envelope schema: %w", err)
+	}
+	if ev.Schema.Type != Struct {
+		return nil, fmt.Errorf("envelope schema is a %s, want a struct", ev.Schema.Type)
+	}
+	if ev.Row = ev.Schema.Field("after"); ev.Row == nil || ev.Row.Type != Struct {
+		return nil, fmt.Errorf("envelope schema %s has no struct field \"after\"", ev.Schema.Name)
+	}
+	s := &scanner{data: payload}
+	if null, err := s.null(); null || err != nil {
+		return nil, fmt.Errorf("envelope payload is null or unreadable: %v", err)
+	}
+	sawOp := false
+	err = s.object(func(key string) error {
+		var err error
+		switch key {
+		case "before", "after":
+			var v any
+			if v, err = parseValue(s, ev.Row); err == nil && v != nil {
+				if key == "before" {
+					ev.Before = v.([]any)
+				} else {
+					ev.After = v.([]any)
+				}
+			}
+		case "source":
+			err = parseSource(s, &ev.Source)
+		case "transaction":
+			ev.Transaction, err = parseTransaction(s)
+		case "op":
+			sawOp = true
+			err = parseOpField(s, &ev.Op)
+		case "ts_ms", "ts_us", "ts_ns":
+			err = parseOptInt(s, tsField(&ev.Envelope, key))
+		default:
+			_, err = s.raw()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.end()
+	}
+	if err == nil && !sawOp {
+		err = fmt.Errorf("envelope has no op")
+	}
+	if err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+func tsField(e *Envelope, key string) *int64 {
+	switch key {
+	case "ts_ms":
+		return &e.TsMs
+	case "ts_us":
+		return &e.TsUs
+	}
+	return &e.TsNs
+}
+
+func parseOpField(s *scanner, op *Op) error {
+	text, err := s.str()
+	if err != nil {
+		return err
+	}
+	*op, err = ParseOp(text)
+	return err
+}
+
+func parseOptInt(s *scanner, dst *int64) error {
+	if null, err := s.null(); null || err != nil {
+		return err
+	}
+	n, err := s.integer(64)
+	*dst = n
+	return err
+}
+
+func parseOptString(s *scanner, dst *string) error {
+	if null, err := s.null(); null || err != nil {
+		return err
+	}
+	v, err := s.str()
+	*dst = v
+	return err
+}
+
+// parseSource reads the source block by field name; fields it does not know are skipped, so other
+// connectors' blocks and newer Debezium versions read too. A boolean snapshot (very old Debezium) becomes
+// "true" or "false".
+func parseSource(s *scanner, src *Source) error {
+	if null, err := s.null(); null || err != nil {
+		return err
+	}
+	return s.object(func(key string) error {
+		var err error
+		switch key {
+		case "version":
+			err = parseOptString(s, &src.Version)
+		case "connector":
+			err = parseOptString(s, &src.Connector)
+		case "name":
+			err = parseOptString(s, &src.Name)
+		case "ts_ms":
+			err = parseOptInt(s, &src.TsMs)
+		case "snapshot":
+			if c := s.peek(); c == 't' || c == 'f' {
+				var b bool
+				b, err = s.boolean()
+				src.Snapshot = strconv.FormatBool(b)
+			} else {
+				err = parseOptString(s, &src.Snapshot)
+			}
+		case "db":
+			err = parseOptString(s, &src.DB)
+		case "sequence":
+			err = parseOptString(s, &src.Sequence)
+		case "ts_us":
+			err = parseOptInt(s, &src.TsUs)
+		case "ts_ns":
+			err = parseOptInt(s, &src.TsNs)
+		case "table":
+			err = parseOptString(s, &src.Table)
+		case "server_id":
+			err = parseOptInt(s, &src.ServerID)
+		case "gtid":
+			err = parseOptString(s, &src.GTID)
+		case "file":
+			err = parseOptString(s, &src.File)
+		case "pos":
+			err = parseOptInt(s, &src.Pos)
+		case "row":
+			var n int64
+			err = parseOptInt(s, &n)
+			if err == nil && (n < math.MinInt32 || n > math.MaxInt32) {
+				err = s.errorf("row %d is out of range", n)
+			}
+			src.Row = int32(n)
+		case "thread":
+			err = parseOptInt(s, &src.Thread)
+		case "query":
+			err = parseOptString(s, &src.Query)
+		default:
+			_, err = s.raw()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+}
+
+func parseTransaction(s *scanner) (*Transaction, error) {
+	if null, err := s.null(); null || err != nil {
+		return nil, err
+	}
+	t := &Transaction{}
+	err := s.object(func(key string) error {
+		switch key {
+		case "id":
+			return parseOptString(s, &t.ID)
+		case "total_order":
+			return parseOptInt(s, &t.TotalOrder)
+		case "data_collection_order":
+			return parseOptInt(s, &t.DataCollectionOrder)
+		}
+		_, err := s.raw()
+		return err
+	})
+	return t, err
+}
+
+// decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
+// with the columns in the order the message lists them.
+func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
+	sawOp := false
+	err := s.object(func(key string) error {
+		var err error
+		switch key {
+		case "before", "after":
+			var names []string
+			var row []any
+			if names, row, err = parseUntypedRow(s); err == nil && row != nil {
+				err = ev.setSchemalessRow(key, names, row)
+			}
+		case "source":
+			err = parseSource(s, &ev.Source)
+		case "transaction":
+			ev.Transaction, err = parseTransaction(s)
+		case "op":
+			sawOp = true
+			err = parseOpField(s, &ev.Op)
+		case "ts_ms", "ts_us", "ts_ns":
+			err = parseOptInt(s, tsField(&ev.Envelope, key))
+		default:
+			_, err = s.raw()
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	if err == nil {
+		err = s.end()
+	}
+	if err == nil && !sawOp {
+		err = fmt.Errorf("not a change event: no op (a JSON object without {\"schema\",\"payload\"} must be a schemaless envelope)")
+	}
+	return err
+}
+
+// setSchemalessRow stores before or after, making sure both list the same columns.
+func (ev *Event) setSchemalessRow(key string, names []string, row []any) error {
+	if ev.Row == nil {
+		ev.Row = &Schema{Type: Struct, Optional: true}
+		for _, n := range names {
+			ev.Row.Fields = append(ev.Row.Fields, Field{Name: n})
+		}
+	} else {
+		ordered := make([]any, len(ev.Row.Fields))
+		if len(names) != len(ordered) {
+			return fmt.Errorf("before and after list different columns")
+		}
+		for i, n := range names {
+			j := ev.Row.FieldIndex(n)
+			if j < 0 {
+				return fmt.Errorf("column %q is in one image but not the other", n)
+			}
+			ordered[j] = row[i]
+		}
+		row = ordered
+	}
+	if key == "before" {
+		ev.Before = row
+	} else {
+		ev.After = row
+	}
+	return nil
+}
+
+// parseUntypedRow reads an object as ordered column names and untyped values; null gives nil, nil.
+func parseUntypedRow(s *scanner) ([]string, []any, error) {
+	if null, err := s.null(); null || err != nil {
+		return nil, nil, err
+	}
+	var names []string
+	row := []any{}
+	seen := map[string]bool{}
+	err := s.object(func(key string) error {
+		if seen[key] {
+			return s.errorf("column %q appears twice", key)
+		}
+		seen[key] = true
+		v, err := s.untyped()
+		names, row = append(names, key), append(row, v)
+		return err
+	})
+	return names, row, err
+}
+
+// DecodeKeyJSON reads a record key: {"schema":…,"payload":{…}} or a schemaless object. A null key (empty
+// bytes) gives nil: the table has no key.
+func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	schemaJSON, payload, withSchema, err := splitSchemaPayload(data)
+	if err != nil {
+		return nil, err
+	}
+	k := &Key{}
+	if !withSchema {
+		s := &scanner{data: data}
+		if k.Names, k.Values, err = parseUntypedRow(s); err == nil {
+			err = s.end()
+		}
+		if err == nil && k.Values == nil {
+			return nil, nil
+		}
+		return k, err
+	}
+	if k.Schema, err = cache.parse(schemaJSON); err != nil {
+		return nil, fmt.Errorf("key schema: %w", err)
+	}
+	if k.Schema.Type != Struct {
+		return nil, fmt.Errorf("key schema is a %s, want a struct", k.Schema.Type)
+	}
+	s := &scanner{data: payload}
+	v, err := parseValue(s, k.Schema)
+	if err == nil {
+		err = s.end()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("key payload: %w", err)
+	}
+	if v == nil {
+		return nil, nil
+	}
+	k.Values = v.([]any)
+	for _, f := range k.Schema.Fields {
+		k.Names = append(k.Names, f.Name)
+	}
+	return k, nil
+}
+
+// ConvertUntyped turns a value read from schemaless JSON into the Connect value of schema sc, as if the
+// message had carried sc. A reader that knows its columns' types (the sink knows the target table) uses
+// it to read schemaless topics.
+func ConvertUntyped(sc *Schema, v any) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	// Re-encode through the typed reader: one code path for every type.
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	s := &scanner{data: raw}
+	out, err := parseValue(s, sc)
+	if err != nil {
+		return nil, err
+	}
+	return out, s.end()
+}
