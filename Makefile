@@ -9,7 +9,9 @@ LDFLAGS := -s -w -X github.com/tandemcdc/tandem/internal/buildinfo.Version=$(VER
 TANDEM_ENV_FILE ?=
 ITEST_TIMEOUT   ?= 25m
 
-.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fmt
+FUZZTIME ?= 30s
+
+.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench
 
 help:
 	@echo "make build          build bin/source-connector and bin/sink-connector"
@@ -18,6 +20,8 @@ help:
 	@echo "make itest          integration tests against a running environment (make env-up)"
 	@echo "make env-up         install and start the test environment; make env-down stops it"
 	@echo "make compose-check  validate docker-compose.yml with docker-compose config"
+	@echo "make fuzz           run every fuzz test for FUZZTIME each (default 30s)"
+	@echo "make bench          micro-benchmarks of the codecs (ns/event, allocs/event)"
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./source-connector ./sink-connector
@@ -65,3 +69,11 @@ env-clean:
 # docker-compose.yml is checked with Debian's docker-compose (installed when missing); no Docker engine is needed.
 compose-check:
 	@$(ENV) compose-check docker-compose.yml
+
+# fuzz runs each decoder fuzz test in turn. Minimisation is bounded: a long one stalls the engine.
+fuzz:
+	@for f in $$($(GO) test ./envelope/ -list '^Fuzz' | grep ^Fuzz); do \
+	  echo "== $$f"; $(GO) test ./envelope/ -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
+
+bench:
+	$(GO) test ./envelope/ -run XXX -bench . -benchmem -benchtime 2s

@@ -12,6 +12,10 @@ type Decimal struct {
 	Scale    int32
 }
 
+// maxDecimalDigits bounds the digits and the exponent of a parsed decimal, far above MySQL's 65 digits, so
+// hostile input cannot make a huge number.
+const maxDecimalDigits = 1000
+
 // ParseDecimal reads a plain decimal literal such as "-12345678.90", "0.00" or "42" and keeps its scale
 // (the number of digits after the point). An exponent ("1E+3") is accepted too, as Jackson may write one.
 func ParseDecimal(s string) (Decimal, error) {
@@ -20,8 +24,8 @@ func ParseDecimal(s string) (Decimal, error) {
 	if i := strings.IndexAny(s, "eE"); i >= 0 {
 		var err error
 		exp, err = parseSmallInt(s[i+1:])
-		if err != nil {
-			return Decimal{}, fmt.Errorf("decimal %q: bad exponent", orig)
+		if err != nil || exp > maxDecimalDigits || exp < -maxDecimalDigits {
+			return Decimal{}, fmt.Errorf("decimal %q: bad or out-of-range exponent", orig)
 		}
 		s = s[:i]
 	}
@@ -35,12 +39,15 @@ func ParseDecimal(s string) (Decimal, error) {
 		return Decimal{}, fmt.Errorf("decimal %q: not a number", orig)
 	}
 	scale := len(frac) - exp
+	if scale > maxDecimalDigits || len(digits) > maxDecimalDigits {
+		return Decimal{}, fmt.Errorf("decimal %q: more than %d digits", orig, maxDecimalDigits)
+	}
 	if scale < 0 {
+		if len(digits)-scale > maxDecimalDigits {
+			return Decimal{}, fmt.Errorf("decimal %q: more than %d digits", orig, maxDecimalDigits)
+		}
 		u.Mul(u, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(-scale)), nil))
 		scale = 0
-	}
-	if scale > 1<<20 {
-		return Decimal{}, fmt.Errorf("decimal %q: scale too large", orig)
 	}
 	return Decimal{Unscaled: u, Scale: int32(scale)}, nil
 }

@@ -156,12 +156,7 @@ func appendEnvelopePayload(dst []byte, s *Schema, ev *Envelope, numeric bool) ([
 		case "source":
 			dst, err = appendSource(dst, f.Schema, &ev.Source)
 		case "transaction":
-			if ev.Transaction == nil {
-				dst = append(dst, "null"...)
-			} else {
-				dst, err = appendValue(dst, f.Schema, []any{ev.Transaction.ID, ev.Transaction.TotalOrder,
-					ev.Transaction.DataCollectionOrder}, numeric)
-			}
+			dst, err = appendTransaction(dst, f.Schema, ev.Transaction)
 		case "op":
 			dst = append(dst, '"', byte(ev.Op), '"')
 		case "ts_ms":
@@ -243,6 +238,32 @@ func appendSource(dst []byte, s *Schema, src *Source) ([]byte, error) {
 			dst = optString(dst, src.Query)
 		default:
 			return dst, fmt.Errorf("source field %q is not known", f.Name)
+		}
+	}
+	return append(dst, '}'), nil
+}
+
+// appendTransaction writes the transaction block field by field in its schema's order.
+func appendTransaction(dst []byte, s *Schema, t *Transaction) ([]byte, error) {
+	if t == nil {
+		return append(dst, "null"...), nil
+	}
+	dst = append(dst, '{')
+	for i, f := range s.Fields {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendString(dst, f.Name)
+		dst = append(dst, ':')
+		switch f.Name {
+		case "id":
+			dst = appendString(dst, t.ID)
+		case "total_order":
+			dst = strconv.AppendInt(dst, t.TotalOrder, 10)
+		case "data_collection_order":
+			dst = strconv.AppendInt(dst, t.DataCollectionOrder, 10)
+		default:
+			return dst, fmt.Errorf("transaction field %q is not known", f.Name)
 		}
 	}
 	return append(dst, '}'), nil

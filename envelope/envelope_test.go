@@ -289,9 +289,9 @@ func TestDecodeErrors(t *testing.T) {
 		{`{"schema":{"type":"nope"},"payload":{}}`, `unknown schema type "nope"`},
 		{`{"op":"c","after":{"a":1,"a":2}}`, `column "a" appears twice`},
 		{`{"op":"c"} x`, "after the document"},
-		{`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int8","optional":false,"field":"a"}],"optional":true,"field":"after"}]},"payload":{"op":"c","after":{"a":300}}}`, "300 is not an int8"},
-		{`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"a"}],"optional":true,"field":"after"}]},"payload":{"op":"c","after":{"a":"!!"}}}`, "not base64"},
-		{`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int8","optional":false,"field":"a"}],"optional":true,"field":"after"}]},"payload":{"op":"c","after":{"b":1}}}`, `field "b" is not in schema`},
+		{`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int8","optional":false,"field":"a"}],"optional":true,"field":"after"},{"type":"string","optional":false,"field":"op"}]},"payload":{"op":"c","after":{"a":300}}}`, "300 is not an int8"},
+		{`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"bytes","optional":false,"field":"a"}],"optional":true,"field":"after"},{"type":"string","optional":false,"field":"op"}]},"payload":{"op":"c","after":{"a":"!!"}}}`, "not base64"},
+		{`{"schema":{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int8","optional":false,"field":"a"}],"optional":true,"field":"after"},{"type":"string","optional":false,"field":"op"}]},"payload":{"op":"c","after":{"b":1}}}`, `field "b" is not in schema`},
 	} {
 		_, err := DecodeEnvelopeJSON([]byte(c.in), nil)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

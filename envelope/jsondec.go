@@ -43,9 +43,9 @@ func parseSchema(s *scanner) (*Schema, string, error) {
 	var field string
 	var def []byte
 	haveType := false
-	err := s.object(func(key string) error {
+	err := s.object(func(k []byte) error {
 		var err error
-		switch key {
+		switch string(k) {
 		case "type":
 			var t string
 			if t, err = s.str(); err == nil {
@@ -82,7 +82,8 @@ func parseSchema(s *scanner) (*Schema, string, error) {
 			sc.Doc, err = s.str()
 		case "parameters":
 			sc.Parameters = []Param{}
-			err = s.object(func(k string) error {
+			err = s.object(func(kb []byte) error {
+				k := string(kb)
 				v, err := s.str()
 				sc.Parameters = append(sc.Parameters, Param{k, v})
 				return err
@@ -153,14 +154,14 @@ func parseValue(s *scanner, sc *Schema) (any, error) {
 		return parseBytes(s, sc)
 	case Struct:
 		row := make([]any, len(sc.Fields))
-		err := s.object(func(key string) error {
-			i := sc.FieldIndex(key)
+		err := s.object(func(k []byte) error {
+			i := fieldIndexBytes(sc, k)
 			if i < 0 {
-				return s.errorf("field %q is not in schema %s", key, fieldOr("", sc))
+				return s.errorf("field %q is not in schema %s", k, fieldOr("", sc))
 			}
 			v, err := parseValue(s, sc.Fields[i].Schema)
 			if err != nil {
-				return fmt.Errorf("field %s: %w", key, err)
+				return fmt.Errorf("field %s: %w", k, err)
 			}
 			row[i] = v
 			return nil
@@ -236,7 +237,8 @@ func parseMap(s *scanner, sc *Schema) (any, error) {
 		if sc.Keys.Type != String {
 			return nil, s.errorf("map with %s keys written as an object", sc.Keys.Type)
 		}
-		err := s.object(func(k string) error {
+		err := s.object(func(kb []byte) error {
+			k := string(kb)
 			v, err := parseValue(s, sc.Values)
 			entries = append(entries, MapEntry{k, v})
 			return err
@@ -271,12 +273,13 @@ func splitSchemaPayload(data []byte) (schema, payload []byte, ok bool, err error
 		return nil, nil, false, nil
 	}
 	members := 0
-	err = s.object(func(key string) error {
+	err = s.object(func(k []byte) error {
+		key := string(k)
 		members++
 		var err error
 		switch key {
 		case "schema":
-			schema, err = s.raw()
+			schema, err = s.span() // parsed strictly unless cached
 		case "payload":
 			payload, err = s.raw()
 		default:
@@ -296,8 +299,8 @@ func splitSchemaPayload(data []byte) (schema, payload []byte, ok bool, err error
 	return nil, nil, false, nil
 }
 
-// SchemaCache remembers parsed schemas by their JSON text, so a stream of messages of one table parses its
-// schema once. It holds at most limit schemas. It is not safe for concurrent use.
+// SchemaCache remembers parsed and checked schemas by their JSON text, so a stream of messages of one table
+// parses its schemas once. It holds at most limit schemas. It is not safe for concurrent use.
 type SchemaCache struct {
 	limit   int
 	schemas map[string]*Schema
@@ -308,13 +311,18 @@ func NewSchemaCache(limit int) *SchemaCache {
 	return &SchemaCache{limit: limit, schemas: map[string]*Schema{}}
 }
 
-func (c *SchemaCache) parse(data []byte) (*Schema, error) {
+// parse returns the schema of data, parsed and checked by check when not cached. Keys and envelopes
+// never share JSON text, so one map serves both.
+func (c *SchemaCache) parse(data []byte, check func(*Schema) error) (*Schema, error) {
 	if c != nil {
 		if sc, ok := c.schemas[string(data)]; ok {
 			return sc, nil
 		}
 	}
 	sc, err := ParseSchemaJSON(data)
+	if err == nil {
+		err = check(sc)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -325,6 +333,36 @@ func (c *SchemaCache) parse(data []byte) (*Schema, error) {
 		c.schemas[string(data)] = sc
 	}
 	return sc, nil
+}
+
+// checkEnvelopeSchema makes sure an envelope schema has what decoding and encoding rely on: a struct
+// "after", the same struct as "before" when that is present, and a string "op".
+func checkEnvelopeSchema(sc *Schema) error {
+	if sc.Type != Struct {
+		return fmt.Errorf("envelope schema is a %s, want a struct", sc.Type)
+	}
+	after := sc.Field("after")
+	if after == nil || after.Type != Struct {
+		return fmt.Errorf("envelope schema %s has no struct field \"after\"", sc.Name)
+	}
+	if op := sc.Field("op"); op == nil || op.Type != String {
+		return fmt.Errorf("envelope schema %s has no string field \"op\"", sc.Name)
+	}
+	if before := sc.Field("before"); before != nil && before != after {
+		b, err1 := AppendSchemaJSON(nil, before)
+		a, err2 := AppendSchemaJSON(nil, after)
+		if err1 != nil || err2 != nil || string(a) != string(b) {
+			return fmt.Errorf("envelope schema %s: before and after have different schemas", sc.Name)
+		}
+	}
+	return nil
+}
+
+func checkKeySchema(sc *Schema) error {
+	if sc.Type != Struct {
+		return fmt.Errorf("key schema is a %s, want a struct", sc.Type)
+	}
+	return nil
 }
 
 // DecodeEnvelopeJSON reads a change event written by tandem or by Debezium's JsonConverter: with or
@@ -342,27 +380,24 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	if !withSchema {
 		return ev, decodeSchemalessEnvelope(&scanner{data: data}, ev)
 	}
-	if ev.Schema, err = cache.parse(schemaJSON); err != nil {
+	if ev.Schema, err = cache.parse(schemaJSON, checkEnvelopeSchema); err != nil {
 		return nil, fmt.Errorf("envelope schema: %w", err)
 	}
-	if ev.Schema.Type != Struct {
-		return nil, fmt.Errorf("envelope schema is a %s, want a struct", ev.Schema.Type)
-	}
-	if ev.Row = ev.Schema.Field("after"); ev.Row == nil || ev.Row.Type != Struct {
-		return nil, fmt.Errorf("envelope schema %s has no struct field \"after\"", ev.Schema.Name)
-	}
+	ev.Row = ev.Schema.Field("after")
 	s := &scanner{data: payload}
-	if null, err := s.null(); null || err != nil {
-		return nil, fmt.Errorf("envelope payload is null or unreadable: %v", err)
+	if null, err := s.null(); err != nil {
+		return nil, fmt.Errorf("envelope payload: %w", err)
+	} else if null {
+		return nil, fmt.Errorf("envelope payload is null")
 	}
 	sawOp := false
-	err = s.object(func(key string) error {
+	err = s.object(func(k []byte) error {
 		var err error
-		switch key {
+		switch string(k) {
 		case "before", "after":
 			var v any
 			if v, err = parseValue(s, ev.Row); err == nil && v != nil {
-				if key == "before" {
+				if string(k) == "before" {
 					ev.Before = v.([]any)
 				} else {
 					ev.After = v.([]any)
@@ -376,12 +411,12 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 			sawOp = true
 			err = parseOpField(s, &ev.Op)
 		case "ts_ms", "ts_us", "ts_ns":
-			err = parseOptInt(s, tsField(&ev.Envelope, key))
+			err = parseOptInt(s, tsField(&ev.Envelope, k))
 		default:
 			_, err = s.raw()
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return fmt.Errorf("%s: %w", k, err)
 		}
 		return nil
 	})
@@ -397,8 +432,8 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	return ev, nil
 }
 
-func tsField(e *Envelope, key string) *int64 {
-	switch key {
+func tsField(e *Envelope, key []byte) *int64 {
+	switch string(key) {
 	case "ts_ms":
 		return &e.TsMs
 	case "ts_us":
@@ -441,9 +476,9 @@ func parseSource(s *scanner, src *Source) error {
 	if null, err := s.null(); null || err != nil {
 		return err
 	}
-	return s.object(func(key string) error {
+	return s.object(func(k []byte) error {
 		var err error
-		switch key {
+		switch string(k) {
 		case "version":
 			err = parseOptString(s, &src.Version)
 		case "connector":
@@ -493,7 +528,7 @@ func parseSource(s *scanner, src *Source) error {
 			_, err = s.raw()
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return fmt.Errorf("%s: %w", k, err)
 		}
 		return nil
 	})
@@ -504,7 +539,8 @@ func parseTransaction(s *scanner) (*Transaction, error) {
 		return nil, err
 	}
 	t := &Transaction{}
-	err := s.object(func(key string) error {
+	err := s.object(func(k []byte) error {
+		key := string(k)
 		switch key {
 		case "id":
 			return parseOptString(s, &t.ID)
@@ -523,14 +559,14 @@ func parseTransaction(s *scanner) (*Transaction, error) {
 // with the columns in the order the message lists them.
 func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
 	sawOp := false
-	err := s.object(func(key string) error {
+	err := s.object(func(k []byte) error {
 		var err error
-		switch key {
+		switch string(k) {
 		case "before", "after":
 			var names []string
 			var row []any
 			if names, row, err = parseUntypedRow(s); err == nil && row != nil {
-				err = ev.setSchemalessRow(key, names, row)
+				err = ev.setSchemalessRow(string(k), names, row)
 			}
 		case "source":
 			err = parseSource(s, &ev.Source)
@@ -540,12 +576,12 @@ func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
 			sawOp = true
 			err = parseOpField(s, &ev.Op)
 		case "ts_ms", "ts_us", "ts_ns":
-			err = parseOptInt(s, tsField(&ev.Envelope, key))
+			err = parseOptInt(s, tsField(&ev.Envelope, k))
 		default:
 			_, err = s.raw()
 		}
 		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
+			return fmt.Errorf("%s: %w", k, err)
 		}
 		return nil
 	})
@@ -595,7 +631,8 @@ func parseUntypedRow(s *scanner) ([]string, []any, error) {
 	var names []string
 	row := []any{}
 	seen := map[string]bool{}
-	err := s.object(func(key string) error {
+	err := s.object(func(k []byte) error {
+		key := string(k)
 		if seen[key] {
 			return s.errorf("column %q appears twice", key)
 		}
@@ -628,11 +665,8 @@ func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
 		}
 		return k, err
 	}
-	if k.Schema, err = cache.parse(schemaJSON); err != nil {
+	if k.Schema, err = cache.parse(schemaJSON, checkKeySchema); err != nil {
 		return nil, fmt.Errorf("key schema: %w", err)
-	}
-	if k.Schema.Type != Struct {
-		return nil, fmt.Errorf("key schema is a %s, want a struct", k.Schema.Type)
 	}
 	s := &scanner{data: payload}
 	v, err := parseValue(s, k.Schema)
@@ -670,4 +704,14 @@ func ConvertUntyped(sc *Schema, v any) (any, error) {
 		return nil, err
 	}
 	return out, s.end()
+}
+
+// fieldIndexBytes is Schema.FieldIndex for a key that aliases the input, without allocating.
+func fieldIndexBytes(sc *Schema, k []byte) int {
+	for i, f := range sc.Fields {
+		if f.Name == string(k) {
+			return i
+		}
+	}
+	return -1
 }

@@ -242,11 +242,8 @@ func appendMap(dst []byte, s *Schema, entries []MapEntry, numeric bool) ([]byte,
 }
 
 func appendBase64(dst, b []byte) []byte {
-	n := base64.StdEncoding.EncodedLen(len(b))
 	dst = append(dst, '"')
-	start := len(dst)
-	dst = append(dst, make([]byte, n)...)
-	base64.StdEncoding.Encode(dst[start:], b)
+	dst = base64.StdEncoding.AppendEncode(dst, b)
 	return append(dst, '"')
 }
 

@@ -195,6 +195,12 @@ func (s *scanner) hex4() (rune, error) {
 
 // number reads a number and returns its text.
 func (s *scanner) number() (string, error) {
+	b, err := s.numberBytes()
+	return string(b), err
+}
+
+// numberBytes reads a number and returns its bytes, which alias the input.
+func (s *scanner) numberBytes() ([]byte, error) {
 	s.ws()
 	start := s.pos
 	digits := func() int {
@@ -211,12 +217,12 @@ func (s *scanner) number() (string, error) {
 	if s.pos < len(s.data) && s.data[s.pos] == '0' {
 		s.pos++
 	} else if digits() == 0 {
-		return "", s.errorf("want a number, found %s", s.found())
+		return nil, s.errorf("want a number, found %s", s.found())
 	}
 	if s.pos < len(s.data) && s.data[s.pos] == '.' {
 		s.pos++
 		if digits() == 0 {
-			return "", s.errorf("digits must follow the decimal point")
+			return nil, s.errorf("digits must follow the decimal point")
 		}
 	}
 	if s.pos < len(s.data) && (s.data[s.pos] == 'e' || s.data[s.pos] == 'E') {
@@ -225,28 +231,58 @@ func (s *scanner) number() (string, error) {
 			s.pos++
 		}
 		if digits() == 0 {
-			return "", s.errorf("digits must follow the exponent")
+			return nil, s.errorf("digits must follow the exponent")
 		}
 	}
-	return string(s.data[start:s.pos]), nil
+	return s.data[start:s.pos], nil
 }
 
 func (s *scanner) integer(bits int) (int64, error) {
 	at := s.pos
-	text, err := s.number()
+	text, err := s.numberBytes()
 	if err != nil {
 		return 0, err
 	}
-	n, err := strconv.ParseInt(text, 10, bits)
-	if err != nil {
+	n, ok := parseInt(text, bits)
+	if !ok {
 		s.pos = at
 		return 0, s.errorf("%s is not an int%d", text, bits)
 	}
 	return n, nil
 }
 
-// object calls member for each member of an object, with the scanner placed at the member's value.
-func (s *scanner) object(member func(key string) error) error {
+// parseInt parses a JSON integer that fits in bits, without allocating.
+func parseInt(b []byte, bits int) (int64, bool) {
+	neg := len(b) > 0 && b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	if len(b) == 0 || len(b) > 19 {
+		return 0, false
+	}
+	var u uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		u = u*10 + uint64(c-'0')
+	}
+	limit := uint64(1) << (bits - 1)
+	if neg {
+		if u > limit {
+			return 0, false
+		}
+		return -int64(u), true
+	}
+	if u >= limit {
+		return 0, false
+	}
+	return int64(u), true
+}
+
+// object calls member for each member of an object, with the scanner placed at the member's value. The
+// key aliases the input (or a scratch buffer when it has escapes): copy it to keep it.
+func (s *scanner) object(member func(key []byte) error) error {
 	if err := s.expect('{'); err != nil {
 		return err
 	}
@@ -259,7 +295,7 @@ func (s *scanner) object(member func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := s.str()
+		key, err := s.key()
 		if err != nil {
 			return err
 		}
@@ -279,6 +315,78 @@ func (s *scanner) object(member func(key string) error) error {
 			return s.errorf("want ',' or '}', found %s", s.found())
 		}
 	}
+}
+
+// key reads an object key without allocating when it has no escapes.
+func (s *scanner) key() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.errorf("want '\"', found %s", s.found())
+	}
+	for i := s.pos + 1; i < len(s.data); i++ {
+		c := s.data[i]
+		if c == '"' {
+			k := s.data[s.pos+1 : i]
+			if !utf8.Valid(k) {
+				return nil, s.errorf("string is not valid UTF-8")
+			}
+			s.pos = i + 1
+			return k, nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+	}
+	k, err := s.str()
+	return []byte(k), err
+}
+
+// span returns the bytes of the next object or array by matching brackets outside strings, without
+// checking the syntax inside: for text that is parsed strictly later or was already (a cached schema).
+func (s *scanner) span() ([]byte, error) {
+	c := s.peek()
+	if c != '{' && c != '[' {
+		return s.raw()
+	}
+	start, depth := s.pos, 0
+	for i := s.pos; i < len(s.data); i++ {
+		switch s.data[i] {
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth == 0 {
+				s.pos = i + 1
+				return s.data[start:s.pos], nil
+			}
+		case '"':
+			for i++; i < len(s.data) && s.data[i] != '"'; i++ {
+				if s.data[i] == '\\' {
+					i++
+				}
+			}
+		}
+	}
+	return nil, s.errorf("unterminated %c", c)
+}
+
+// skip passes over one value, checking its syntax, without building it.
+func (s *scanner) skip() error {
+	switch c := s.peek(); c {
+	case '{':
+		return s.object(func([]byte) error { return s.skip() })
+	case '[':
+		return s.array(func(int) error { return s.skip() })
+	case '"':
+		_, err := s.key()
+		return err
+	case 't', 'f':
+		_, err := s.boolean()
+		return err
+	case 'n':
+		return s.literal("null")
+	}
+	_, err := s.numberBytes()
+	return err
 }
 
 // array calls item for each element of an array.
@@ -314,7 +422,7 @@ func (s *scanner) array(item func(i int) error) error {
 func (s *scanner) raw() ([]byte, error) {
 	s.ws()
 	start := s.pos
-	if _, err := s.untyped(); err != nil {
+	if err := s.skip(); err != nil {
 		return nil, err
 	}
 	return s.data[start:s.pos], nil
@@ -326,9 +434,9 @@ func (s *scanner) untyped() (any, error) {
 	switch c := s.peek(); {
 	case c == '{':
 		m := map[string]any{}
-		err := s.object(func(k string) error {
+		err := s.object(func(k []byte) error {
 			v, err := s.untyped()
-			m[k] = v
+			m[string(k)] = v
 			return err
 		})
 		return m, err

@@ -40,10 +40,10 @@ func NewTableFromSchemas(key, envelope *Schema) (*Table, error) {
 	if err := envelope.Validate(); err != nil {
 		return nil, fmt.Errorf("envelope schema: %w", err)
 	}
-	row := envelope.Field("after")
-	if row == nil || row.Type != Struct {
-		return nil, fmt.Errorf("envelope schema %s has no struct field \"after\"", envelope.Name)
+	if err := checkEnvelopeSchema(envelope); err != nil {
+		return nil, err
 	}
+	row := envelope.Field("after")
 	t := &Table{Key: key, Envelope: envelope}
 	var err error
 	if key != nil {
