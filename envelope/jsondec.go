@@ -378,7 +378,10 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	}
 	ev := &Event{}
 	if !withSchema {
-		return ev, decodeSchemalessEnvelope(&scanner{data: data}, ev)
+		if err := decodeSchemalessEnvelope(&scanner{data: data}, ev); err != nil {
+			return nil, err
+		}
+		return ev, nil
 	}
 	if ev.Schema, err = cache.parse(schemaJSON, checkEnvelopeSchema); err != nil {
 		return nil, fmt.Errorf("envelope schema: %w", err)
@@ -390,39 +393,17 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	} else if null {
 		return nil, fmt.Errorf("envelope payload is null")
 	}
-	sawOp := false
-	err = s.object(func(k []byte) error {
-		var err error
-		switch string(k) {
-		case "before", "after":
-			var v any
-			if v, err = parseValue(s, ev.Row); err == nil && v != nil {
-				if string(k) == "before" {
-					ev.Before = v.([]any)
-				} else {
-					ev.After = v.([]any)
-				}
+	sawOp, err := parsePayload(s, &ev.Envelope, func(k []byte) error {
+		v, err := parseValue(s, ev.Row)
+		if err == nil && v != nil {
+			if string(k) == "before" {
+				ev.Before = v.([]any)
+			} else {
+				ev.After = v.([]any)
 			}
-		case "source":
-			err = parseSource(s, &ev.Source)
-		case "transaction":
-			ev.Transaction, err = parseTransaction(s)
-		case "op":
-			sawOp = true
-			err = parseOpField(s, &ev.Op)
-		case "ts_ms", "ts_us", "ts_ns":
-			err = parseOptInt(s, tsField(&ev.Envelope, k))
-		default:
-			_, err = s.raw()
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
-		return nil
+		return err
 	})
-	if err == nil {
-		err = s.end()
-	}
 	if err == nil && !sawOp {
 		err = fmt.Errorf("envelope has no op")
 	}
@@ -558,16 +539,27 @@ func parseTransaction(s *scanner) (*Transaction, error) {
 // decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
 // with the columns in the order the message lists them.
 func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
-	sawOp := false
-	err := s.object(func(k []byte) error {
+	sawOp, err := parsePayload(s, &ev.Envelope, func(k []byte) error {
+		names, row, err := parseUntypedRow(s)
+		if err == nil && row != nil {
+			err = ev.setSchemalessRow(string(k), names, row)
+		}
+		return err
+	})
+	if err == nil && !sawOp {
+		err = fmt.Errorf("not a change event: no op (a JSON object without {\"schema\",\"payload\"} must be a schemaless envelope)")
+	}
+	return err
+}
+
+// parsePayload reads the members of an envelope payload up to the end of the document, by name, so any
+// order and the older versions read alike; readRow reads "before" or "after". Unknown members are skipped.
+func parsePayload(s *scanner, ev *Envelope, readRow func(key []byte) error) (sawOp bool, err error) {
+	err = s.object(func(k []byte) error {
 		var err error
 		switch string(k) {
 		case "before", "after":
-			var names []string
-			var row []any
-			if names, row, err = parseUntypedRow(s); err == nil && row != nil {
-				err = ev.setSchemalessRow(string(k), names, row)
-			}
+			err = readRow(k)
 		case "source":
 			err = parseSource(s, &ev.Source)
 		case "transaction":
@@ -576,7 +568,7 @@ func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
 			sawOp = true
 			err = parseOpField(s, &ev.Op)
 		case "ts_ms", "ts_us", "ts_ns":
-			err = parseOptInt(s, tsField(&ev.Envelope, k))
+			err = parseOptInt(s, tsField(ev, k))
 		default:
 			_, err = s.raw()
 		}
@@ -588,10 +580,7 @@ func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
 	if err == nil {
 		err = s.end()
 	}
-	if err == nil && !sawOp {
-		err = fmt.Errorf("not a change event: no op (a JSON object without {\"schema\",\"payload\"} must be a schemaless envelope)")
-	}
-	return err
+	return sawOp, err
 }
 
 // setSchemalessRow stores before or after, making sure both list the same columns.
