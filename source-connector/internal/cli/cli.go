@@ -3,14 +3,25 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tandemcdc/tandem/internal/buildinfo"
+	"github.com/tandemcdc/tandem/internal/cfgload"
+	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
+	"github.com/tandemcdc/tandem/source-connector/internal/config"
+	"github.com/tandemcdc/tandem/source-connector/internal/metrics"
+	"github.com/tandemcdc/tandem/source-connector/internal/preflight"
+	"github.com/tandemcdc/tandem/source-connector/internal/stream"
 )
 
 // Main runs the command tree with args and returns the process exit code.
@@ -33,10 +44,236 @@ func newRoot() *cobra.Command {
 		Long: `source-connector reads the binlog of a MySQL or MariaDB server as a replica and writes one
 Debezium-compatible change event (before/after/source/op) per row change into one Kafka topic per table,
 named <prefix>.<database>.<table>. Positions are saved only after Kafka acknowledged every record
-up to a transaction boundary, so no event is ever skipped across restarts.`,
+up to a transaction boundary, so no event is ever skipped across restarts.
+
+Every setting can be given in the YAML file (--config), as an environment variable (TANDEM_<KEY>, e.g.
+TANDEM_MYSQL_PASSWORD) or as a flag (--mysql.addr); flags win over the environment, which wins over the file.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(buildinfo.Command("source-connector"))
+	cfgload.Flags(root.PersistentFlags(), config.Default())
+	root.AddCommand(runCmd(), checkCmd(), configCmd(), offsetsCmd(), buildinfo.Command("source-connector"))
 	return root
+}
+
+// loadConfig reads the configuration with flags > environment > file > defaults, and validates it.
+func loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	cfg := config.Default()
+	if err := cfgload.Load(cmd.Flags(), cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Resolve(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
+		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", cfg.Log.Level)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Log.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return slog.New(slog.NewTextHandler(w, opts)), nil
+}
+
+func runCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Stream changes until stopped (SIGTERM/SIGINT flush and save the final position)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			log, err := newLogger(cfg, os.Stderr)
+			if err != nil {
+				return err
+			}
+			log.Info("starting", "version", buildinfo.Version, "name", cfg.Name, "mysql", cfg.MySQL.Addr,
+				"kafka", strings.Join(cfg.Kafka.Brokers, ","), "topic_prefix", cfg.TopicPrefix)
+			if err := preflightAll(cmd.Context(), cfg, log); err != nil {
+				return err
+			}
+			m := metrics.New()
+			g, ctx := errgroup.WithContext(cmd.Context())
+			if cfg.Metrics.Addr != "" {
+				g.Go(func() error { return m.Serve(ctx, cfg.Metrics.Addr, log) })
+			}
+			g.Go(func() error {
+				err := stream.Run(ctx, cfg, log, m)
+				if err == nil {
+					log.Info("stopped")
+				}
+				return err
+			})
+			return g.Wait()
+		},
+	}
+}
+
+// preflightAll runs the server and Kafka checks, logging warnings; problems stop the start.
+func preflightAll(ctx context.Context, cfg *config.Config, log *slog.Logger) error {
+	reports, err := checks(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	for _, r := range reports {
+		for _, w := range r.Warnings {
+			log.Warn(w)
+		}
+		problems = append(problems, r.Problems...)
+	}
+	if len(problems) > 0 {
+		return errors.New("not ready to capture:\n  " + strings.Join(problems, "\n  "))
+	}
+	return nil
+}
+
+func checks(ctx context.Context, cfg *config.Config) ([]*preflight.Report, error) {
+	deps, err := stream.Open(cfg, slog.Default())
+	if err != nil {
+		return nil, err
+	}
+	defer deps.Close()
+	return []*preflight.Report{
+		preflight.MySQL(ctx, deps.DB, cfg.MySQL.Flavor, cfg.MySQL.Addr, cfg.MySQL.User),
+		preflight.Kafka(ctx, cfg.Kafka.Brokers, deps.Transport),
+	}, nil
+}
+
+func checkCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Check the configuration, the server's binlog settings, the user's privileges and Kafka",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			reports, err := checks(cmd.Context(), cfg)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			failed := false
+			for _, r := range reports {
+				if r.Server != "" {
+					fmt.Fprintf(out, "server %s: %s\n", cfg.MySQL.Addr, r.Server)
+				}
+				for _, w := range r.Warnings {
+					fmt.Fprintf(out, "WARN  %s\n", w)
+				}
+				for _, p := range r.Problems {
+					fmt.Fprintf(out, "FAIL  %s\n", p)
+					failed = true
+				}
+			}
+			if failed {
+				return errors.New("check failed")
+			}
+			fmt.Fprintln(out, "OK    configuration, server settings, privileges and Kafka are ready")
+			return nil
+		},
+	}
+}
+
+func configCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Show the configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "print",
+		Short: "Print the effective configuration as YAML, secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			out, err := cfgload.Print(cfg)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	})
+	return cmd
+}
+
+func offsetsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "offsets", Short: "Show or change the saved binlog position (stop the connector first)"}
+	withStore := func(cmd *cobra.Command, fn func(ctx context.Context, deps *stream.Deps) error) error {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return err
+		}
+		deps, err := stream.Open(cfg, slog.Default())
+		if err != nil {
+			return err
+		}
+		defer deps.Close()
+		return fn(cmd.Context(), deps)
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print the saved position as JSON",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd, func(ctx context.Context, deps *stream.Deps) error {
+				pos, found, err := deps.Store.Load(ctx)
+				if err != nil {
+					return err
+				}
+				if !found {
+					fmt.Fprintln(cmd.OutOrStdout(), "no saved position: the next start begins at the server's current position")
+					return nil
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), pos.String())
+				return nil
+			})
+		},
+	})
+	var gtid, file string
+	var pos uint32
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Save a position to resume from: --gtid, or --file and --pos",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if (gtid == "") == (file == "") {
+				return errors.New("give either --gtid or --file (with --pos)")
+			}
+			return withStore(cmd, func(ctx context.Context, deps *stream.Deps) error {
+				p := binlog.Position{GTID: gtid, File: file, Pos: pos}
+				if err := deps.Store.Save(ctx, p); err != nil {
+					return err
+				}
+				fmt.Fprintln(cmd.OutOrStdout(), "saved", p.String())
+				return nil
+			})
+		},
+	}
+	set.Flags().StringVar(&gtid, "gtid", "", "GTID set to resume after, e.g. 0-1-1234 (MariaDB) or uuid:1-1234 (MySQL)")
+	set.Flags().StringVar(&file, "file", "", "binlog file to resume in")
+	set.Flags().Uint32Var(&pos, "pos", 4, "position in --file")
+	cmd.AddCommand(set, &cobra.Command{
+		Use:   "reset",
+		Short: "Forget the saved position: the next start begins at the server's current position",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withStore(cmd, func(ctx context.Context, deps *stream.Deps) error {
+				return deps.Store.Reset(ctx)
+			})
+		},
+	})
+	return cmd
 }

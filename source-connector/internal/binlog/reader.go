@@ -1,0 +1,304 @@
+// Package binlog reads a MySQL or MariaDB binlog as a replica (go-mysql's replication package) and hands
+// the row changes of captured tables, and each transaction's commit position, to a Handler in binlog order.
+package binlog
+
+import (
+	"context"
+	"crypto/tls"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-mysql-org/go-mysql/replication"
+	"github.com/google/uuid"
+
+	"github.com/tandemcdc/tandem/schemas"
+)
+
+// Position is where streaming resumes: after the transaction it was taken at. GTID is the executed GTID
+// set (preferred); File and Pos locate the end of the transaction's commit event.
+type Position struct {
+	GTID string `json:"gtid,omitempty"`
+	File string `json:"file,omitempty"`
+	Pos  uint32 `json:"pos,omitempty"`
+}
+
+// IsZero reports an empty position: nothing was saved.
+func (p Position) IsZero() bool { return p.GTID == "" && p.File == "" }
+
+func (p Position) String() string {
+	b, _ := json.Marshal(p)
+	return string(b)
+}
+
+// Kind is the statement kind of a rows event.
+type Kind byte
+
+// Kinds of rows events.
+const (
+	Insert Kind = 'c'
+	Update Kind = 'u'
+	Delete Kind = 'd'
+)
+
+// Change is one rows event of a captured table.
+type Change struct {
+	Table    *Table
+	Kind     Kind
+	Rows     [][]any // binlog values of the captured columns; updates hold before, after pairs
+	Query    string  // the statement text (ANNOTATE_ROWS / ROWS_QUERY), "" if the server did not log it
+	GTID     string  // the transaction's GTID, "" without GTIDs
+	File     string
+	Pos      uint32 // start of the rows event
+	ServerID uint32 // originating server
+	Thread   uint32 // connection id of the writer, 0 when unknown (MariaDB logs no BEGIN with it)
+	Time     time.Time
+}
+
+// Handler receives the stream. Its methods are called from Run's goroutine in binlog order; an error
+// stops Run and is returned by it.
+type Handler interface {
+	Rows(ctx context.Context, ch *Change) error
+	// Commit ends a transaction (or a DDL statement); streaming resumes after pos.
+	Commit(ctx context.Context, pos Position, eventTime time.Time) error
+}
+
+// Config says how to reach the server.
+type Config struct {
+	Flavor      string
+	Addr        string
+	User        string
+	Password    string
+	ServerID    uint32
+	TLS         *tls.Config
+	Heartbeat   time.Duration
+	ReadTimeout time.Duration
+	Logger      *slog.Logger // for go-mysql's own messages
+}
+
+// Reader streams one server's binlog.
+type Reader struct {
+	cfg    Config
+	tables *tables
+}
+
+// NewReader returns a reader resolving tables with db (information_schema access) under the topic
+// prefix and connector name.
+func NewReader(cfg Config, db *sql.DB, prefix, connector string, opt schemas.Options, filter *Filter) *Reader {
+	return &Reader{cfg: cfg, tables: newTables(db, cfg.Flavor, prefix, connector, opt, filter)}
+}
+
+// Run streams from start until ctx is cancelled or an error occurs; it returns nil only when ctx was
+// cancelled. It never reconnects by itself: the caller restarts it from its last saved position, so a
+// partly delivered transaction is read again from its start.
+func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
+	host, portText, err := net.SplitHostPort(r.cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("mysql.addr %q: %w", r.cfg.Addr, err)
+	}
+	port, _ := strconv.ParseUint(portText, 10, 16)
+	var dumpFlag uint16
+	if r.cfg.Flavor == mysql.MariaDBFlavor {
+		dumpFlag = replication.BINLOG_SEND_ANNOTATE_ROWS_EVENT
+	}
+	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID:                r.cfg.ServerID,
+		Flavor:                  r.cfg.Flavor,
+		Host:                    host,
+		Port:                    uint16(port),
+		User:                    r.cfg.User,
+		Password:                r.cfg.Password,
+		TLSConfig:               r.cfg.TLS,
+		TimestampStringLocation: time.UTC,
+		HeartbeatPeriod:         r.cfg.Heartbeat,
+		ReadTimeout:             r.cfg.ReadTimeout,
+		DisableRetrySync:        true,
+		DumpCommandFlag:         dumpFlag,
+		EventCacheCount:         4096,
+		Logger:                  r.cfg.Logger,
+	})
+	defer syncer.Close()
+
+	var streamer *replication.BinlogStreamer
+	if start.GTID != "" || start.File == "" { // an empty GTID set starts at the oldest binlog
+		set, err := mysql.ParseGTIDSet(r.cfg.Flavor, start.GTID)
+		if err != nil {
+			return fmt.Errorf("saved GTID position %q: %w", start.GTID, err)
+		}
+		streamer, err = syncer.StartSyncGTID(set)
+		if err != nil {
+			return fmt.Errorf("start binlog stream at GTID %s: %w", start.GTID, err)
+		}
+	} else {
+		streamer, err = syncer.StartSync(mysql.Position{Name: start.File, Pos: start.Pos})
+		if err != nil {
+			return fmt.Errorf("start binlog stream at %s:%d: %w", start.File, start.Pos, err)
+		}
+	}
+
+	st := &state{file: start.File}
+	for {
+		ev, err := streamer.GetEvent(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read binlog after %s:%d: %w", st.file, st.lastPos, err)
+		}
+		if err := r.handle(ctx, st, ev, h); err != nil {
+			return err
+		}
+	}
+}
+
+// state is what the reader knows of the transaction in progress.
+type state struct {
+	file    string
+	lastPos uint32
+	gtid    string
+	query   string
+	thread  uint32
+}
+
+func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEvent, h Handler) error {
+	if ev.Header.LogPos != 0 {
+		st.lastPos = ev.Header.LogPos
+	}
+	switch e := ev.Event.(type) {
+	case *replication.RotateEvent:
+		st.file = string(e.NextLogName)
+	case *replication.MariadbGTIDEvent:
+		st.gtid, st.query, st.thread = e.GTID.String(), "", 0
+	case *replication.GTIDEvent:
+		u, err := uuid.FromBytes(e.SID)
+		if err != nil {
+			return fmt.Errorf("GTID event: %w", err)
+		}
+		st.gtid, st.query, st.thread = u.String()+":"+strconv.FormatInt(e.GNO, 10), "", 0
+	case *replication.MariadbAnnotateRowsEvent:
+		st.query = string(e.Query)
+	case *replication.RowsQueryEvent:
+		st.query = string(e.Query)
+	case *replication.QueryEvent:
+		q := strings.TrimSpace(string(e.Query))
+		switch {
+		case strings.EqualFold(q, "BEGIN"):
+			st.thread = e.SlaveProxyID
+			return nil
+		case !strings.EqualFold(q, "COMMIT"):
+			// DDL: the next TABLE_MAP of an altered table comes with a new table id and its new columns.
+			r.tables.forget(string(e.Schema))
+		}
+		return r.commit(ctx, st, ev, e.GSet, h)
+	case *replication.XIDEvent:
+		return r.commit(ctx, st, ev, e.GSet, h)
+	case *replication.TableMapEvent:
+		if _, err := r.tables.resolve(ctx, e); err != nil {
+			return err
+		}
+	case *replication.RowsEvent:
+		return r.rows(ctx, st, ev, e, h)
+	case *replication.TransactionPayloadEvent:
+		for _, inner := range e.Events {
+			if err := r.handle(ctx, st, inner, h); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (r *Reader) commit(ctx context.Context, st *state, ev *replication.BinlogEvent, gset mysql.GTIDSet, h Handler) error {
+	pos := Position{File: st.file, Pos: ev.Header.LogPos}
+	if gset != nil {
+		pos.GTID = gset.String()
+	}
+	st.gtid, st.query, st.thread = "", "", 0
+	return h.Commit(ctx, pos, time.Unix(int64(ev.Header.Timestamp), 0))
+}
+
+func (r *Reader) rows(ctx context.Context, st *state, ev *replication.BinlogEvent, e *replication.RowsEvent, h Handler) error {
+	tb, err := r.tables.resolve(ctx, e.Table)
+	if err != nil || tb == nil {
+		return err
+	}
+	var kind Kind
+	switch ev.Header.EventType {
+	case replication.WRITE_ROWS_EVENTv0, replication.WRITE_ROWS_EVENTv1, replication.WRITE_ROWS_EVENTv2,
+		replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
+		kind = Insert
+	case replication.UPDATE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2,
+		replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1, replication.PARTIAL_UPDATE_ROWS_EVENT:
+		kind = Update
+	case replication.DELETE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv2,
+		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
+		kind = Delete
+	default:
+		return fmt.Errorf("rows event type %s is not supported", ev.Header.EventType)
+	}
+	rows := e.Rows
+	if len(tb.Keep) != int(e.ColumnCount) {
+		rows = make([][]any, len(e.Rows))
+		for i, full := range e.Rows {
+			row := make([]any, len(tb.Keep))
+			for j, k := range tb.Keep {
+				row[j] = full[k]
+			}
+			rows[i] = row
+		}
+	}
+	return h.Rows(ctx, &Change{
+		Table: tb, Kind: kind, Rows: rows, Query: st.query, GTID: st.gtid, File: st.file,
+		Pos: ev.Header.LogPos - ev.Header.EventSize, ServerID: ev.Header.ServerID, Thread: st.thread,
+		Time: time.Unix(int64(ev.Header.Timestamp), 0),
+	})
+}
+
+// CurrentPosition reads the server's current binlog position: the GTID position when the server has
+// GTIDs (always on MariaDB, where an empty position means the binlog holds no transaction yet;
+// gtid_mode=ON on MySQL), else the file and position of SHOW MASTER STATUS.
+func CurrentPosition(ctx context.Context, db *sql.DB, flavor string) (Position, error) {
+	var p Position
+	if flavor == mysql.MariaDBFlavor {
+		if err := db.QueryRowContext(ctx, "SELECT @@global.gtid_binlog_pos").Scan(&p.GTID); err != nil {
+			return p, fmt.Errorf("read @@gtid_binlog_pos: %w", err)
+		}
+		return p, nil
+	}
+	var mode string
+	if err := db.QueryRowContext(ctx, "SELECT @@global.gtid_mode, @@global.gtid_executed").Scan(&mode, &p.GTID); err != nil {
+		return p, fmt.Errorf("read gtid_mode: %w", err)
+	}
+	if mode == "ON" {
+		return p, nil
+	}
+	p.GTID = ""
+	rows, err := db.QueryContext(ctx, "SHOW MASTER STATUS")
+	if err != nil {
+		return p, fmt.Errorf("SHOW MASTER STATUS: %w", err)
+	}
+	defer rows.Close()
+	cols, _ := rows.Columns()
+	if !rows.Next() {
+		return p, errors.New("SHOW MASTER STATUS returned nothing: binary logging is off (set log_bin)")
+	}
+	vals := make([]sql.RawBytes, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		return p, err
+	}
+	p.File = string(vals[0])
+	pos, _ := strconv.ParseUint(string(vals[1]), 10, 32)
+	p.Pos = uint32(pos)
+	return p, rows.Err()
+}

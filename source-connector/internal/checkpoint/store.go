@@ -1,0 +1,204 @@
+package checkpoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
+)
+
+// Store keeps the saved position of one connector. Load reports found=false when nothing was saved.
+type Store interface {
+	Load(ctx context.Context) (pos binlog.Position, found bool, err error)
+	Save(ctx context.Context, pos binlog.Position) error
+	// Reset removes the saved position, so the next start begins afresh.
+	Reset(ctx context.Context) error
+	Close() error
+}
+
+// record is what a store holds.
+type record struct {
+	Position binlog.Position `json:"position"`
+	SavedAt  time.Time       `json:"saved_at"`
+}
+
+func decodeRecord(b []byte) (binlog.Position, error) {
+	var r record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return binlog.Position{}, fmt.Errorf("saved position %q is not valid: %w", b, err)
+	}
+	return r.Position, nil
+}
+
+// FileStore keeps the position in a file, replaced atomically on each save.
+type FileStore struct{ Path string }
+
+var _ Store = (*FileStore)(nil)
+
+// Load reads the file.
+func (f *FileStore) Load(context.Context) (binlog.Position, bool, error) {
+	b, err := os.ReadFile(f.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		return binlog.Position{}, false, nil
+	}
+	if err != nil {
+		return binlog.Position{}, false, err
+	}
+	pos, err := decodeRecord(b)
+	return pos, err == nil, err
+}
+
+// Save writes a temporary file, syncs it and renames it over the old one.
+func (f *FileStore) Save(_ context.Context, pos binlog.Position) error {
+	b, _ := json.Marshal(record{Position: pos, SavedAt: time.Now().UTC()})
+	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".position-*")
+	if err != nil {
+		return fmt.Errorf("save position: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(append(b, '\n')); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save position: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("save position: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("save position: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), f.Path); err != nil {
+		return fmt.Errorf("save position: %w", err)
+	}
+	return nil
+}
+
+// Reset deletes the file.
+func (f *FileStore) Reset(context.Context) error {
+	if err := os.Remove(f.Path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// Close does nothing.
+func (f *FileStore) Close() error { return nil }
+
+// KafkaStore keeps positions in a compacted single-partition topic, keyed by connector name, like Kafka
+// Connect's offsets topic.
+type KafkaStore struct {
+	Name      string // connector name: the record key
+	Topic     string
+	Brokers   []string
+	Transport *kafka.Transport
+	Dialer    *kafka.Dialer
+	Replicas  int
+
+	writer *kafka.Writer
+}
+
+var _ Store = (*KafkaStore)(nil)
+
+// ensureTopic creates the offsets topic when missing: one partition, compacted.
+func (k *KafkaStore) ensureTopic(ctx context.Context) error {
+	client := &kafka.Client{Addr: kafka.TCP(k.Brokers...), Transport: k.Transport, Timeout: 10 * time.Second}
+	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: k.Topic, NumPartitions: 1, ReplicationFactor: k.Replicas,
+		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: "compact"}},
+	}}})
+	if err != nil {
+		return fmt.Errorf("create offsets topic %s: %w", k.Topic, err)
+	}
+	if err := resp.Errors[k.Topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("create offsets topic %s: %w", k.Topic, err)
+	}
+	return nil
+}
+
+// Load reads the topic to its end and returns the last position saved under the connector's name.
+func (k *KafkaStore) Load(ctx context.Context) (binlog.Position, bool, error) {
+	if err := k.ensureTopic(ctx); err != nil {
+		return binlog.Position{}, false, err
+	}
+	conn, err := k.Dialer.DialLeader(ctx, "tcp", k.Brokers[0], k.Topic, 0)
+	if err != nil {
+		return binlog.Position{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
+	}
+	first, last, err := conn.ReadOffsets()
+	conn.Close()
+	if err != nil {
+		return binlog.Position{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
+	}
+	var pos binlog.Position
+	found := false
+	if last <= first {
+		return pos, false, nil
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: k.Brokers, Topic: k.Topic, Partition: 0, Dialer: k.Dialer,
+		MinBytes: 1, MaxBytes: 1 << 20, MaxWait: 200 * time.Millisecond})
+	defer r.Close()
+	if err := r.SetOffset(first); err != nil {
+		return pos, false, err
+	}
+	for {
+		m, err := r.ReadMessage(ctx)
+		if err != nil {
+			return pos, false, fmt.Errorf("read offsets topic %s: %w", k.Topic, err)
+		}
+		if string(m.Key) == k.Name {
+			if m.Value == nil {
+				pos, found = binlog.Position{}, false
+			} else if pos, err = decodeRecord(m.Value); err != nil {
+				return pos, false, err
+			} else {
+				found = true
+			}
+		}
+		if m.Offset >= last-1 {
+			return pos, found, nil
+		}
+	}
+}
+
+func (k *KafkaStore) write(ctx context.Context, value []byte) error {
+	if k.writer == nil {
+		if err := k.ensureTopic(ctx); err != nil {
+			return err
+		}
+		k.writer = &kafka.Writer{Addr: kafka.TCP(k.Brokers...), Topic: k.Topic, Transport: k.Transport,
+			RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, MaxAttempts: 3}
+	}
+	return k.writer.WriteMessages(ctx, kafka.Message{Key: []byte(k.Name), Value: value})
+}
+
+// Save writes the position and waits for all in-sync replicas to have it.
+func (k *KafkaStore) Save(ctx context.Context, pos binlog.Position) error {
+	b, _ := json.Marshal(record{Position: pos, SavedAt: time.Now().UTC()})
+	if err := k.write(ctx, b); err != nil {
+		return fmt.Errorf("save position to %s: %w", k.Topic, err)
+	}
+	return nil
+}
+
+// Reset writes a tombstone for the connector's key.
+func (k *KafkaStore) Reset(ctx context.Context) error {
+	if err := k.write(ctx, nil); err != nil {
+		return fmt.Errorf("reset position in %s: %w", k.Topic, err)
+	}
+	return nil
+}
+
+// Close closes the writer.
+func (k *KafkaStore) Close() error {
+	if k.writer != nil {
+		return k.writer.Close()
+	}
+	return nil
+}

@@ -1,0 +1,313 @@
+// Package config is the source connector's configuration: one struct with nested sections, its
+// defaults, and a validation that reports every problem at once, each named by its key.
+package config
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"regexp"
+	"time"
+
+	"github.com/tandemcdc/tandem/internal/cfgload"
+	"github.com/tandemcdc/tandem/schemas"
+)
+
+// Config is everything the source connector reads at start-up.
+type Config struct {
+	Name        string    `yaml:"name" help:"connector name; its saved position is stored under this key"`
+	TopicPrefix string    `yaml:"topic_prefix" help:"logical server name: topics are <topic_prefix>.<db>.<table>"`
+	MySQL       MySQL     `yaml:"mysql"`
+	Kafka       Kafka     `yaml:"kafka"`
+	Filters     Filters   `yaml:"filters"`
+	Events      Events    `yaml:"events"`
+	Offsets     Offsets   `yaml:"offsets"`
+	Metrics     Metrics   `yaml:"metrics"`
+	Log         LogConfig `yaml:"log"`
+}
+
+// MySQL is the server whose binlog is read.
+type MySQL struct {
+	Flavor       string        `yaml:"flavor" help:"mariadb or mysql"`
+	Addr         string        `yaml:"addr" help:"host:port of the server"`
+	User         string        `yaml:"user" help:"user with REPLICATION SLAVE, REPLICATION CLIENT and SELECT"`
+	Password     string        `yaml:"password" secret:"true" help:"password (prefer the environment or password_file)"`
+	PasswordFile string        `yaml:"password_file" help:"file holding the password"`
+	ServerID     uint32        `yaml:"server_id" help:"replica server id, unique among the server's replicas"`
+	StartGTID    string        `yaml:"start_gtid" help:"GTID set to start from when no position is saved (default: the server's current position)"`
+	StartFile    string        `yaml:"start_file" help:"binlog file to start from when no position is saved and no GTID is given"`
+	StartPos     uint32        `yaml:"start_pos" help:"position in start_file"`
+	Heartbeat    time.Duration `yaml:"heartbeat" help:"binlog heartbeat period the server sends when idle"`
+	ReadTimeout  time.Duration `yaml:"read_timeout" help:"reconnect when nothing arrives for this long (> heartbeat)"`
+	TLS          TLS           `yaml:"tls"`
+}
+
+// TLS configures a TLS client.
+type TLS struct {
+	Enabled    bool   `yaml:"enabled" help:"connect with TLS"`
+	CAFile     string `yaml:"ca_file" help:"PEM file of the CA that signed the server certificate (default: system roots)"`
+	CertFile   string `yaml:"cert_file" help:"PEM client certificate, for mutual TLS"`
+	KeyFile    string `yaml:"key_file" help:"PEM client key, for mutual TLS"`
+	ServerName string `yaml:"server_name" help:"name to verify in the server certificate (default: the host)"`
+	SkipVerify bool   `yaml:"insecure_skip_verify" help:"do not verify the server certificate (testing only)"`
+}
+
+// Kafka is the cluster the change events go to.
+type Kafka struct {
+	Brokers           []string      `yaml:"brokers" help:"bootstrap brokers host:port, comma-separated"`
+	Partitions        int           `yaml:"partitions" help:"partitions of topics created on demand"`
+	ReplicationFactor int           `yaml:"replication_factor" help:"replication factor of topics created on demand"`
+	CleanupPolicy     string        `yaml:"cleanup_policy" help:"cleanup.policy of topics created on demand: delete or compact"`
+	Compression       string        `yaml:"compression" help:"none, gzip, snappy, lz4 or zstd"`
+	BatchSize         int           `yaml:"batch_size" help:"records per partition batch"`
+	BatchBytes        int           `yaml:"batch_bytes" help:"bytes per partition batch; also the largest record"`
+	Linger            time.Duration `yaml:"linger" help:"how long a partial batch waits for more records"`
+	MaxInFlight       int           `yaml:"max_in_flight" help:"records sent but not yet acknowledged, at most (bounds memory)"`
+	WriteTimeout      time.Duration `yaml:"write_timeout" help:"timeout of one produce request"`
+	SASL              SASL          `yaml:"sasl"`
+	TLS               TLS           `yaml:"tls"`
+}
+
+// SASL authenticates to Kafka.
+type SASL struct {
+	Mechanism    string `yaml:"mechanism" help:"none, plain, scram-sha-256 or scram-sha-512"`
+	User         string `yaml:"user" help:"SASL user"`
+	Password     string `yaml:"password" secret:"true" help:"SASL password (prefer the environment or password_file)"`
+	PasswordFile string `yaml:"password_file" help:"file holding the SASL password"`
+}
+
+// Filters choose what is captured. Patterns are regular expressions matched against the whole name.
+type Filters struct {
+	IncludeDatabases []string `yaml:"include_databases" help:"capture only these databases"`
+	ExcludeDatabases []string `yaml:"exclude_databases" help:"never capture these databases"`
+	IncludeTables    []string `yaml:"include_tables" help:"capture only these tables, as db.table"`
+	ExcludeTables    []string `yaml:"exclude_tables" help:"never capture these tables, as db.table"`
+	ExcludeColumns   []string `yaml:"exclude_columns" help:"leave out these columns, as db.table.column"`
+}
+
+// Events shapes the records written.
+type Events struct {
+	Schemas            bool          `yaml:"schemas" help:"JSON with schemas ({schema, payload}), as JsonConverter schemas.enable=true"`
+	DecimalFormat      string        `yaml:"decimal_format" help:"base64 or numeric (JsonConverter decimal.format)"`
+	DecimalMode        string        `yaml:"decimal_mode" help:"precise, string or double (decimal.handling.mode)"`
+	BigIntUnsignedMode string        `yaml:"bigint_unsigned_mode" help:"long or precise (bigint.unsigned.handling.mode)"`
+	Tombstones         bool          `yaml:"tombstones" help:"write a tombstone after each delete (tombstones.on.delete)"`
+	Connector          string        `yaml:"connector" help:"source.connector and source schema name: mysql or mariadb (default: the flavor)"`
+	HeartbeatInterval  time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
+}
+
+// Offsets says where the position is saved.
+type Offsets struct {
+	Store         string        `yaml:"store" help:"kafka (a compacted topic) or file"`
+	Topic         string        `yaml:"topic" help:"compacted topic holding positions, keyed by connector name"`
+	File          string        `yaml:"file" help:"file holding the position when store=file"`
+	FlushInterval time.Duration `yaml:"flush_interval" help:"how often the acknowledged position is saved"`
+}
+
+// Metrics serves Prometheus metrics and a health check.
+type Metrics struct {
+	Addr string `yaml:"addr" help:"listen address of /metrics and /healthz, e.g. 127.0.0.1:9187; empty = off"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `yaml:"level" help:"debug, info, warn or error"`
+	Format string `yaml:"format" help:"text or json"`
+}
+
+// Default returns the defaults.
+func Default() *Config {
+	return &Config{
+		Name:        "tandem-source",
+		TopicPrefix: "tandem",
+		MySQL: MySQL{Flavor: "mariadb", Addr: "127.0.0.1:3306", User: "tandem_cdc", ServerID: 48213,
+			Heartbeat: 5 * time.Second, ReadTimeout: 30 * time.Second},
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Partitions: 1, ReplicationFactor: 1, CleanupPolicy: "delete",
+			Compression: "none", BatchSize: 2000, BatchBytes: 1 << 20, Linger: 5 * time.Millisecond,
+			MaxInFlight: 20000, WriteTimeout: 10 * time.Second, SASL: SASL{Mechanism: "none"}},
+		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
+			Tombstones: true},
+		Offsets: Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
+		Log:     LogConfig{Level: "info", Format: "text"},
+	}
+}
+
+// Resolve reads secrets from their files. It runs after loading, before Validate.
+func (c *Config) Resolve() error {
+	var err1, err2 error
+	c.MySQL.Password, err1 = cfgload.Secret(c.MySQL.Password, c.MySQL.PasswordFile, "mysql.password")
+	c.Kafka.SASL.Password, err2 = cfgload.Secret(c.Kafka.SASL.Password, c.Kafka.SASL.PasswordFile, "kafka.sasl.password")
+	return errors.Join(err1, err2)
+}
+
+// Validate reports every invalid setting, each named by its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Name == "" {
+		bad("name", "must be set")
+	}
+	if !topicSafe.MatchString(c.TopicPrefix) {
+		bad("topic_prefix", "%q must be letters, digits, '.', '_' or '-'", c.TopicPrefix)
+	}
+	if c.MySQL.Flavor != "mariadb" && c.MySQL.Flavor != "mysql" {
+		bad("mysql.flavor", "%q: want mariadb or mysql", c.MySQL.Flavor)
+	}
+	if _, _, err := net.SplitHostPort(c.MySQL.Addr); err != nil {
+		bad("mysql.addr", "%q is not host:port", c.MySQL.Addr)
+	}
+	if c.MySQL.User == "" {
+		bad("mysql.user", "must be set")
+	}
+	if c.MySQL.ServerID == 0 {
+		bad("mysql.server_id", "must be a non-zero id no other replica of the server uses")
+	}
+	if c.MySQL.StartPos != 0 && c.MySQL.StartFile == "" {
+		bad("mysql.start_pos", "needs mysql.start_file")
+	}
+	if c.MySQL.Heartbeat <= 0 || c.MySQL.ReadTimeout <= c.MySQL.Heartbeat {
+		bad("mysql.read_timeout", "must be longer than mysql.heartbeat (%s)", c.MySQL.Heartbeat)
+	}
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka.brokers", "must list at least one broker")
+	}
+	for _, b := range c.Kafka.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			bad("kafka.brokers", "%q is not host:port", b)
+		}
+	}
+	if c.Kafka.Partitions < 1 {
+		bad("kafka.partitions", "must be at least 1")
+	}
+	if c.Kafka.ReplicationFactor < 1 {
+		bad("kafka.replication_factor", "must be at least 1")
+	}
+	if c.Kafka.CleanupPolicy != "delete" && c.Kafka.CleanupPolicy != "compact" {
+		bad("kafka.cleanup_policy", "%q: want delete or compact", c.Kafka.CleanupPolicy)
+	}
+	switch c.Kafka.Compression {
+	case "none", "gzip", "snappy", "lz4", "zstd":
+	default:
+		bad("kafka.compression", "%q: want none, gzip, snappy, lz4 or zstd", c.Kafka.Compression)
+	}
+	if c.Kafka.BatchSize < 1 || c.Kafka.BatchBytes < 1024 || c.Kafka.MaxInFlight < c.Kafka.BatchSize {
+		bad("kafka.max_in_flight", "batch_size >= 1, batch_bytes >= 1024 and max_in_flight >= batch_size are needed")
+	}
+	switch c.Kafka.SASL.Mechanism {
+	case "none", "plain", "scram-sha-256", "scram-sha-512":
+	default:
+		bad("kafka.sasl.mechanism", "%q: want none, plain, scram-sha-256 or scram-sha-512", c.Kafka.SASL.Mechanism)
+	}
+	if c.Kafka.SASL.Mechanism != "none" && c.Kafka.SASL.User == "" {
+		bad("kafka.sasl.user", "must be set for SASL %s", c.Kafka.SASL.Mechanism)
+	}
+	for key, list := range map[string][]string{
+		"filters.include_databases": c.Filters.IncludeDatabases, "filters.exclude_databases": c.Filters.ExcludeDatabases,
+		"filters.include_tables": c.Filters.IncludeTables, "filters.exclude_tables": c.Filters.ExcludeTables,
+		"filters.exclude_columns": c.Filters.ExcludeColumns,
+	} {
+		for _, p := range list {
+			if _, err := regexp.Compile(p); err != nil {
+				bad(key, "%q is not a regular expression: %s", p, err)
+			}
+		}
+	}
+	if c.Events.DecimalFormat != "base64" && c.Events.DecimalFormat != "numeric" {
+		bad("events.decimal_format", "%q: want base64 or numeric", c.Events.DecimalFormat)
+	}
+	if err := c.SchemaOptions().Validate(); err != nil {
+		bad("events", "%s", err)
+	}
+	if c.Events.Connector != "" && c.Events.Connector != "mysql" && c.Events.Connector != "mariadb" {
+		bad("events.connector", "%q: want mysql or mariadb", c.Events.Connector)
+	}
+	if c.Events.HeartbeatInterval < 0 {
+		bad("events.heartbeat_interval", "must not be negative")
+	}
+	switch c.Offsets.Store {
+	case "kafka":
+		if !topicSafe.MatchString(c.Offsets.Topic) {
+			bad("offsets.topic", "%q is not a valid topic name", c.Offsets.Topic)
+		}
+	case "file":
+		if c.Offsets.File == "" {
+			bad("offsets.file", "must be set when offsets.store=file")
+		}
+	default:
+		bad("offsets.store", "%q: want kafka or file", c.Offsets.Store)
+	}
+	if c.Offsets.FlushInterval <= 0 {
+		bad("offsets.flush_interval", "must be positive")
+	}
+	if _, err := c.MySQLTLS(); err != nil {
+		bad("mysql.tls", "%s", err)
+	}
+	if _, err := c.KafkaTLS(); err != nil {
+		bad("kafka.tls", "%s", err)
+	}
+	return errors.Join(errs...)
+}
+
+var topicSafe = regexp.MustCompile(`^[A-Za-z0-9._-]{1,200}$`)
+
+// ConnectorName is the source.connector value and the source schema's name part.
+func (c *Config) ConnectorName() string {
+	if c.Events.Connector != "" {
+		return c.Events.Connector
+	}
+	return c.MySQL.Flavor
+}
+
+// SchemaOptions are the type-mapping modes.
+func (c *Config) SchemaOptions() schemas.Options {
+	return schemas.Options{DecimalMode: c.Events.DecimalMode, BigIntUnsignedMode: c.Events.BigIntUnsignedMode}
+}
+
+// MySQLTLS returns the TLS client configuration for MySQL, or nil when TLS is off.
+func (c *Config) MySQLTLS() (*tls.Config, error) {
+	host, _, _ := net.SplitHostPort(c.MySQL.Addr)
+	return c.MySQL.TLS.client(host)
+}
+
+// KafkaTLS returns the TLS client configuration for Kafka, or nil when TLS is off.
+func (c *Config) KafkaTLS() (*tls.Config, error) {
+	host := ""
+	if len(c.Kafka.Brokers) > 0 {
+		host, _, _ = net.SplitHostPort(c.Kafka.Brokers[0])
+	}
+	return c.Kafka.TLS.client(host)
+}
+
+func (t TLS) client(host string) (*tls.Config, error) {
+	if !t.Enabled {
+		return nil, nil
+	}
+	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.SkipVerify, MinVersion: tls.VersionTLS12}
+	if cfg.ServerName == "" {
+		cfg.ServerName = host
+	}
+	if t.CAFile != "" {
+		pem, err := os.ReadFile(t.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("ca_file: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("ca_file %s holds no PEM certificate", t.CAFile)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.CertFile != "" || t.KeyFile != "" {
+		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("cert_file/key_file: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return cfg, nil
+}

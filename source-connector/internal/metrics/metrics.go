@@ -1,0 +1,108 @@
+// Package metrics exposes the source connector's Prometheus metrics and health on an HTTP address.
+package metrics
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics are the source's counters and gauges. All methods are safe for concurrent use.
+type Metrics struct {
+	Registry   *prometheus.Registry
+	events     *prometheus.CounterVec
+	bytes      *prometheus.CounterVec
+	Batches    prometheus.Counter
+	Reconnects prometheus.Counter
+	lag        prometheus.Gauge
+	savedAt    prometheus.Gauge
+	position   *prometheus.GaugeVec
+
+	healthy atomic.Bool
+	mu      sync.Mutex
+	lastPos string
+}
+
+// New registers the metrics.
+func New() *Metrics {
+	m := &Metrics{Registry: prometheus.NewRegistry()}
+	m.events = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_source_events_total",
+		Help: "Records written to Kafka, per captured table."}, []string{"table"})
+	m.bytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tandem_source_bytes_total",
+		Help: "Key and value bytes written to Kafka, per captured table."}, []string{"table"})
+	m.Batches = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_source_batches_total",
+		Help: "Record batches acknowledged by Kafka."})
+	m.Reconnects = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_source_reconnects_total",
+		Help: "Restarts of the stream after a lost MySQL or Kafka connection."})
+	m.lag = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tandem_source_lag_seconds",
+		Help: "Now minus the time of the last committed transaction read from the binlog."})
+	m.savedAt = prometheus.NewGauge(prometheus.GaugeOpts{Name: "tandem_source_position_saved_timestamp_seconds",
+		Help: "When the position was last saved."})
+	m.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_source_saved_position_info",
+		Help: "The last saved position, as a label."}, []string{"position"})
+	m.Registry.MustRegister(m.events, m.bytes, m.Batches, m.Reconnects, m.lag, m.savedAt, m.position,
+		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	return m
+}
+
+// Observe counts records of a table.
+func (m *Metrics) Observe(db, table string, records, bytes int, _ time.Time) {
+	name := db + "." + table
+	m.events.WithLabelValues(name).Add(float64(records))
+	m.bytes.WithLabelValues(name).Add(float64(bytes))
+}
+
+// ObserveLag records the time of the last transaction read.
+func (m *Metrics) ObserveLag(t time.Time) { m.lag.Set(time.Since(t).Seconds()) }
+
+// PositionSaved records a saved position.
+func (m *Metrics) PositionSaved(pos string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.lastPos != "" {
+		m.position.DeleteLabelValues(m.lastPos)
+	}
+	m.position.WithLabelValues(pos).Set(1)
+	m.lastPos = pos
+	m.savedAt.SetToCurrentTime()
+}
+
+// SetHealthy says whether the pipeline streams.
+func (m *Metrics) SetHealthy(ok bool) { m.healthy.Store(ok) }
+
+// Serve answers /metrics and /healthz on addr until ctx ends.
+func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger) error {
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		if !m.healthy.Load() {
+			http.Error(w, "not streaming", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok\n"))
+	})
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(sctx)
+	}()
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

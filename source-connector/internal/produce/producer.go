@@ -1,0 +1,167 @@
+// Package produce writes records to Kafka asynchronously, with acknowledgements from all in-sync replicas,
+// Java-compatible murmur2 partitioning and a bound on the records in flight, and creates topics on demand.
+package produce
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// Config shapes the producer.
+type Config struct {
+	Brokers           []string
+	Transport         *kafka.Transport
+	Partitions        int
+	ReplicationFactor int
+	CleanupPolicy     string
+	Compression       string
+	BatchSize         int
+	BatchBytes        int
+	Linger            time.Duration
+	MaxInFlight       int
+	WriteTimeout      time.Duration
+}
+
+// Producer sends records; Completion is called once per delivered or failed batch, from kafka-go's
+// goroutines, with the records of the batch (their WriterData identifies them to the caller).
+// Send may be called from one goroutine at a time; Close waits for every record sent to complete.
+type Producer struct {
+	cfg    Config
+	writer *kafka.Writer
+	client *kafka.Client
+	slots  chan struct{} // one token per record in flight
+
+	mu      sync.Mutex
+	created map[string]bool // topics known to exist
+}
+
+// New returns a producer that reports completions to done.
+func New(cfg Config, done func(msgs []kafka.Message, err error)) (*Producer, error) {
+	var codec kafka.Compression
+	switch cfg.Compression {
+	case "none", "":
+	case "gzip":
+		codec = kafka.Gzip
+	case "snappy":
+		codec = kafka.Snappy
+	case "lz4":
+		codec = kafka.Lz4
+	case "zstd":
+		codec = kafka.Zstd
+	default:
+		return nil, fmt.Errorf("kafka.compression %q is not known", cfg.Compression)
+	}
+	p := &Producer{cfg: cfg, slots: make(chan struct{}, cfg.MaxInFlight), created: map[string]bool{}}
+	p.client = &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: cfg.Transport, Timeout: 10 * time.Second}
+	p.writer = &kafka.Writer{
+		Addr:         kafka.TCP(cfg.Brokers...),
+		Balancer:     &kafka.Murmur2Balancer{},
+		RequiredAcks: kafka.RequireAll,
+		Async:        true,
+		BatchSize:    cfg.BatchSize,
+		BatchBytes:   int64(cfg.BatchBytes),
+		BatchTimeout: cfg.Linger,
+		WriteTimeout: cfg.WriteTimeout,
+		Compression:  codec,
+		Transport:    cfg.Transport,
+		MaxAttempts:  5,
+		Completion: func(msgs []kafka.Message, err error) {
+			done(msgs, err)
+			for range msgs {
+				<-p.slots
+			}
+		},
+	}
+	return p, nil
+}
+
+// Send queues msgs, blocking while MaxInFlight records wait for acknowledgement. It creates the topics it
+// has not seen yet.
+func (p *Producer) Send(ctx context.Context, msgs []kafka.Message) error {
+	for i := range msgs {
+		if err := p.ensureTopic(ctx, msgs[i].Topic); err != nil {
+			return err
+		}
+	}
+	for range msgs {
+		select {
+		case p.slots <- struct{}{}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if err := p.writer.WriteMessages(ctx, msgs...); err != nil {
+		for range msgs {
+			<-p.slots
+		}
+		return fmt.Errorf("queue %d records: %w", len(msgs), err)
+	}
+	return nil
+}
+
+// ensureTopic creates topic with the configured partitions, replication and cleanup policy if it does not
+// exist yet.
+func (p *Producer) ensureTopic(ctx context.Context, topic string) error {
+	p.mu.Lock()
+	known := p.created[topic]
+	p.mu.Unlock()
+	if known {
+		return nil
+	}
+	if err := EnsureTopic(ctx, p.client, topic, p.cfg.Partitions, p.cfg.ReplicationFactor, p.cfg.CleanupPolicy); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	p.created[topic] = true
+	p.mu.Unlock()
+	return nil
+}
+
+// EnsureTopic creates a topic unless it exists, and waits until the cluster's metadata lists it.
+func EnsureTopic(ctx context.Context, client *kafka.Client, topic string, partitions, replicas int, cleanup string) error {
+	resp, err := client.CreateTopics(ctx, &kafka.CreateTopicsRequest{Topics: []kafka.TopicConfig{{
+		Topic: topic, NumPartitions: partitions, ReplicationFactor: replicas,
+		ConfigEntries: []kafka.ConfigEntry{{ConfigName: "cleanup.policy", ConfigValue: cleanup}},
+	}}})
+	if err != nil {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	if err := resp.Errors[topic]; err != nil && !errors.Is(err, kafka.TopicAlreadyExists) {
+		return fmt.Errorf("create topic %s: %w", topic, err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		md, err := client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{topic}})
+		if err == nil && len(md.Topics) == 1 && md.Topics[0].Error == nil && len(md.Topics[0].Partitions) > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("topic %s not ready after 30s: %v", topic, errors.Join(err, topicErr(md)))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func topicErr(md *kafka.MetadataResponse) error {
+	if md != nil && len(md.Topics) == 1 {
+		return md.Topics[0].Error
+	}
+	return nil
+}
+
+// Close flushes every queued record and waits for its completion.
+func (p *Producer) Close() error {
+	return p.writer.Close()
+}
+
+// Stats returns kafka-go's writer statistics since the last call.
+func (p *Producer) Stats() kafka.WriterStats { return p.writer.Stats() }

@@ -1,0 +1,357 @@
+// Package stream runs the source pipeline: binlog reader -> converter -> producer -> checkpoint tracker ->
+// position store, and restarts it from the last saved position after a lost connection.
+package stream
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"time"
+
+	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/go-sql-driver/mysql"
+	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/tandemcdc/tandem/envelope"
+	"github.com/tandemcdc/tandem/internal/buildinfo"
+	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
+	"github.com/tandemcdc/tandem/source-connector/internal/checkpoint"
+	"github.com/tandemcdc/tandem/source-connector/internal/config"
+	"github.com/tandemcdc/tandem/source-connector/internal/convert"
+	"github.com/tandemcdc/tandem/source-connector/internal/metrics"
+	"github.com/tandemcdc/tandem/source-connector/internal/produce"
+)
+
+// ErrPermanent marks errors a restart cannot fix: the daemon stops with them.
+var ErrPermanent = errors.New("permanent error")
+
+// Run streams until ctx is cancelled (then it flushes, saves the final position and returns nil) or a
+// permanent error occurs. Lost connections to MySQL or Kafka restart the pipeline from the last saved
+// position with capped exponential backoff.
+func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.Metrics) error {
+	deps, err := Open(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer deps.Close()
+
+	backoff := time.Second
+	for {
+		started := time.Now()
+		err := runOnce(ctx, cfg, deps, log, m)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if errors.Is(err, ErrPermanent) || !retryable(err) {
+			return explain(err)
+		}
+		if time.Since(started) > time.Minute {
+			backoff = time.Second
+		}
+		wait := backoff/2 + rand.N(backoff/2+1)
+		log.Warn("stream interrupted; restarting from the last saved position", "err", err, "retry_in", wait.Round(time.Millisecond))
+		m.Reconnects.Inc()
+		m.SetHealthy(false)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, 30*time.Second)
+	}
+}
+
+// Deps are the long-lived connections of the pipeline.
+type Deps struct {
+	DB        *sql.DB // information_schema and position queries, as the replication user
+	Store     checkpoint.Store
+	Transport *kafka.Transport
+	Dialer    *kafka.Dialer
+}
+
+// Open prepares the connections described by cfg; nothing is dialled yet.
+func Open(cfg *config.Config, log *slog.Logger) (*Deps, error) {
+	mysqlTLS, err := cfg.MySQLTLS()
+	if err != nil {
+		return nil, err
+	}
+	dsn := mysql.NewConfig()
+	dsn.Net, dsn.Addr, dsn.User, dsn.Passwd = "tcp", cfg.MySQL.Addr, cfg.MySQL.User, cfg.MySQL.Password
+	dsn.Timeout, dsn.ReadTimeout, dsn.WriteTimeout = 10*time.Second, 30*time.Second, 30*time.Second
+	if mysqlTLS != nil {
+		if err := mysql.RegisterTLSConfig("tandem-source", mysqlTLS); err != nil {
+			return nil, err
+		}
+		dsn.TLSConfig = "tandem-source"
+	}
+	connector, err := mysql.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxOpenConns(2)
+	db.SetConnMaxLifetime(5 * time.Minute)
+
+	transport, dialer, err := KafkaClients(cfg)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	var store checkpoint.Store = &checkpoint.FileStore{Path: cfg.Offsets.File}
+	if cfg.Offsets.Store == "kafka" {
+		store = &checkpoint.KafkaStore{Name: cfg.Name, Topic: cfg.Offsets.Topic, Brokers: cfg.Kafka.Brokers,
+			Transport: transport, Dialer: dialer, Replicas: cfg.Kafka.ReplicationFactor}
+	}
+	return &Deps{DB: db, Store: store, Transport: transport, Dialer: dialer}, nil
+}
+
+// Close releases the connections.
+func (d *Deps) Close() error {
+	return errors.Join(d.Store.Close(), d.DB.Close())
+}
+
+// runOnce runs the pipeline once, from the saved position.
+func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logger, m *metrics.Metrics) error {
+	start, found, err := deps.Store.Load(ctx)
+	if err != nil {
+		return fmt.Errorf("load saved position: %w", err)
+	}
+	if !found {
+		if start, err = startPosition(ctx, cfg, deps.DB); err != nil {
+			return err
+		}
+		// Saved at once: a crash before the first save must not make the next start skip ahead.
+		if err := deps.Store.Save(ctx, start); err != nil {
+			return err
+		}
+		log.Info("no saved position; starting at the server's current position", "position", start.String())
+	} else {
+		log.Info("resuming from the saved position", "position", start.String())
+	}
+
+	tracker := checkpoint.NewTracker(start)
+	producer, err := produce.New(produce.Config{
+		Brokers: cfg.Kafka.Brokers, Transport: deps.Transport, Partitions: cfg.Kafka.Partitions,
+		ReplicationFactor: cfg.Kafka.ReplicationFactor, CleanupPolicy: cfg.Kafka.CleanupPolicy,
+		Compression: cfg.Kafka.Compression, BatchSize: cfg.Kafka.BatchSize, BatchBytes: cfg.Kafka.BatchBytes,
+		Linger: cfg.Kafka.Linger, MaxInFlight: cfg.Kafka.MaxInFlight, WriteTimeout: cfg.Kafka.WriteTimeout,
+	}, func(msgs []kafka.Message, err error) { acknowledge(tracker, m, msgs, err) })
+	if err != nil {
+		return err
+	}
+	filter, err := binlog.NewFilter(cfg.Filters.IncludeDatabases, cfg.Filters.ExcludeDatabases,
+		cfg.Filters.IncludeTables, cfg.Filters.ExcludeTables, cfg.Filters.ExcludeColumns)
+	if err != nil {
+		return err
+	}
+	mysqlTLS, _ := cfg.MySQLTLS()
+	reader := binlog.NewReader(binlog.Config{
+		Flavor: cfg.MySQL.Flavor, Addr: cfg.MySQL.Addr, User: cfg.MySQL.User, Password: cfg.MySQL.Password,
+		ServerID: cfg.MySQL.ServerID, TLS: mysqlTLS, Heartbeat: cfg.MySQL.Heartbeat, ReadTimeout: cfg.MySQL.ReadTimeout,
+		Logger: quiet(log),
+	}, deps.DB, cfg.TopicPrefix, cfg.ConnectorName(), cfg.SchemaOptions(), filter)
+	h := &handler{
+		conv: &convert.Converter{Prefix: cfg.TopicPrefix, Connector: cfg.ConnectorName(),
+			Version: "tandem-" + buildinfo.Version, Tombstones: cfg.Events.Tombstones, Schemas: cfg.SchemaOptions(),
+			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric"}},
+		producer: producer, tracker: tracker, metrics: m,
+	}
+
+	m.SetHealthy(true)
+	g, gctx := errgroup.WithContext(ctx)
+	readerDone := make(chan struct{})
+	var readErr error
+	g.Go(func() error {
+		defer close(readerDone)
+		readErr = reader.Run(gctx, start, h)
+		// Stop reading, then flush: every record sent completes (acknowledged or failed).
+		if err := producer.Close(); err != nil && readErr == nil {
+			readErr = err
+		}
+		if readErr == nil {
+			readErr = tracker.Err()
+		}
+		return readErr
+	})
+	g.Go(func() error {
+		return saveLoop(gctx, readerDone, cfg.Offsets.FlushInterval, tracker, deps.Store, log, m)
+	})
+	if cfg.Events.HeartbeatInterval > 0 {
+		g.Go(func() error { return heartbeats(gctx, readerDone, cfg, deps.Transport, log) })
+	}
+	err = g.Wait()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+// acknowledge passes Kafka's verdict on a batch to the tracker.
+func acknowledge(tracker *checkpoint.Tracker, m *metrics.Metrics, msgs []kafka.Message, err error) {
+	if err != nil {
+		tracker.Fail(fmt.Errorf("kafka did not acknowledge %d records (first for %s): %w", len(msgs), msgs[0].Topic, err))
+		return
+	}
+	m.Batches.Inc()
+	var last *checkpoint.Txn
+	n := 0
+	for i := range msgs {
+		tx, _ := msgs[i].WriterData.(*checkpoint.Txn)
+		if tx != last {
+			if last != nil {
+				tracker.Ack(last, n)
+			}
+			last, n = tx, 0
+		}
+		n++
+	}
+	if last != nil {
+		tracker.Ack(last, n)
+	}
+}
+
+// handler turns binlog changes into records and follows each transaction to its acknowledgement.
+type handler struct {
+	conv     *convert.Converter
+	producer *produce.Producer
+	tracker  *checkpoint.Tracker
+	metrics  *metrics.Metrics
+	tx       *checkpoint.Txn
+	buf      []kafka.Message
+}
+
+func (h *handler) Rows(ctx context.Context, ch *binlog.Change) error {
+	if err := h.tracker.Err(); err != nil {
+		return err
+	}
+	var err error
+	h.buf, err = h.conv.Append(h.buf[:0], ch)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	if h.tx == nil {
+		h.tx = h.tracker.Open()
+	}
+	bytes := 0
+	for i := range h.buf {
+		h.buf[i].WriterData = h.tx
+		bytes += len(h.buf[i].Key) + len(h.buf[i].Value)
+	}
+	h.tracker.Add(h.tx, len(h.buf))
+	h.metrics.Observe(ch.Table.DB, ch.Table.Name, len(h.buf), bytes, ch.Time)
+	return h.producer.Send(ctx, h.buf)
+}
+
+func (h *handler) Commit(_ context.Context, pos binlog.Position, t time.Time) error {
+	if h.tx == nil {
+		h.tx = h.tracker.Open()
+	}
+	h.tracker.Close(h.tx, pos)
+	h.tx = nil
+	h.metrics.ObserveLag(t)
+	return h.tracker.Err()
+}
+
+// saveLoop saves the acknowledged position every interval, and once more after the reader stopped and the
+// producer was flushed.
+func saveLoop(ctx context.Context, readerDone <-chan struct{}, every time.Duration, tracker *checkpoint.Tracker,
+	store checkpoint.Store, log *slog.Logger, m *metrics.Metrics) error {
+	_, saved := tracker.Acked()
+	save := func(ctx context.Context) error {
+		pos, n := tracker.Acked()
+		if n == saved {
+			return nil
+		}
+		if err := store.Save(ctx, pos); err != nil {
+			return err
+		}
+		saved = n
+		m.PositionSaved(pos.String())
+		log.Debug("position saved", "position", pos.String())
+		return nil
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-readerDone:
+			// Final save with a fresh context: shutdown must not lose the acknowledged position.
+			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+			defer cancel()
+			err := save(fctx)
+			if err == nil {
+				pos, _ := tracker.Acked()
+				log.Info("final position saved", "position", pos.String())
+			}
+			return err
+		case <-tick.C:
+			if err := save(ctx); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// startPosition is where a connector without a saved position starts: the configured one, else the
+// server's current position.
+func startPosition(ctx context.Context, cfg *config.Config, db *sql.DB) (binlog.Position, error) {
+	if cfg.MySQL.StartGTID != "" || cfg.MySQL.StartFile != "" {
+		return binlog.Position{GTID: cfg.MySQL.StartGTID, File: cfg.MySQL.StartFile, Pos: cfg.MySQL.StartPos}, nil
+	}
+	return binlog.CurrentPosition(ctx, db, cfg.MySQL.Flavor)
+}
+
+// retryable says whether restarting the pipeline may help. Errors from the server that no retry fixes
+// (purged binlog, unknown GTID, bad credentials, missing privileges) are permanent.
+func retryable(err error) bool {
+	var myErr *gomysql.MyError
+	if errors.As(err, &myErr) {
+		switch myErr.Code {
+		case 1236, 1045, 1227, 1044, 1142, 1143:
+			return false
+		}
+		return true
+	}
+	var drvErr *mysql.MySQLError
+	if errors.As(err, &drvErr) {
+		switch drvErr.Number {
+		case 1045, 1044, 1142, 1143, 1227:
+			return false
+		}
+		return true
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) {
+		return true
+	}
+	return !errors.Is(err, ErrPermanent)
+}
+
+// explain adds what to do to the permanent errors users meet.
+func explain(err error) error {
+	var myErr *gomysql.MyError
+	if errors.As(err, &myErr) && myErr.Code == 1236 {
+		return fmt.Errorf("%w\nthe saved position is no longer in the server's binlog (purged, or from another server); "+
+			"set a new one with `source-connector offsets set` (changes in between are not captured)", err)
+	}
+	return err
+}
+
+// quiet passes on only warnings and errors of go-mysql, which logs every connect and close at info.
+func quiet(log *slog.Logger) *slog.Logger {
+	return slog.New(minLevel{log.Handler(), slog.LevelWarn})
+}
+
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
