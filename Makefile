@@ -11,7 +11,7 @@ ITEST_TIMEOUT   ?= 25m
 
 FUZZTIME ?= 30s
 
-.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench
+.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source
 
 help:
 	@echo "make build          build bin/source-connector and bin/sink-connector"
@@ -21,7 +21,7 @@ help:
 	@echo "make env-up         install and start the test environment; make env-down stops it"
 	@echo "make compose-check  validate docker-compose.yml with docker-compose config"
 	@echo "make fuzz           run every fuzz test for FUZZTIME each (default 30s)"
-	@echo "make bench          micro-benchmarks of the codecs (ns/event, allocs/event)"
+	@echo "make bench          codec micro-benchmarks and the source benchmark (needs make env-up)"
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./source-connector ./sink-connector
@@ -75,5 +75,17 @@ fuzz:
 	@for f in $$($(GO) test ./envelope/ -list '^Fuzz' | grep ^Fuzz); do \
 	  echo "== $$f"; $(GO) test ./envelope/ -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
 
-bench:
+bench: bench-codecs bench-source
+
+bench-codecs:
 	$(GO) test ./envelope/ -run XXX -bench . -benchmem -benchtime 2s
+
+# bench-source needs the environment (make env-up). Sizes: BULK_ROWS, TXNS.
+BULK_ROWS ?= 1000000
+TXNS      ?= 200000
+bench-source:
+	@mkdir -p bench/results
+	TANDEM_BENCH=1 TANDEM_BENCH_BULK_ROWS=$(BULK_ROWS) TANDEM_BENCH_TXNS=$(TXNS) \
+	  TANDEM_BENCH_OUT=$(CURDIR)/bench/results/source.md TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) \
+	  $(GO) test -count=1 -tags integration -timeout 60m -run TestBenchSource -v ./itest/ | grep -v '^=== '
+	@cat bench/results/source.md

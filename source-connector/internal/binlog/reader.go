@@ -121,7 +121,7 @@ func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
 		ReadTimeout:             r.cfg.ReadTimeout,
 		DisableRetrySync:        true,
 		DumpCommandFlag:         dumpFlag,
-		EventCacheCount:         4096,
+		EventCacheCount:         256, // decoded events buffered ahead of the handler: bounds memory
 		Logger:                  r.cfg.Logger,
 	})
 	defer syncer.Close()

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -78,10 +79,12 @@ func (m *Metrics) PositionSaved(pos string) {
 // SetHealthy says whether the pipeline streams.
 func (m *Metrics) SetHealthy(ok bool) { m.healthy.Store(ok) }
 
-// Serve answers /metrics and /healthz on addr until ctx ends.
+// Serve answers /metrics, /healthz and /debug/pprof/ on addr until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger) error {
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		if !m.healthy.Load() {
 			http.Error(w, "not streaming", http.StatusServiceUnavailable)

@@ -1,0 +1,104 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestBenchSource measures binlog -> Kafka acknowledged throughput of the source connector. It runs only
+// with TANDEM_BENCH=1 (make bench-source): the data is written to A first, then the source starts at the
+// position before it, and the clock runs from the process start until the last record is in Kafka.
+// Sizes: TANDEM_BENCH_BULK_ROWS (default 1,000,000) and TANDEM_BENCH_TXNS (default 200,000).
+func TestBenchSource(t *testing.T) {
+	if os.Getenv("TANDEM_BENCH") == "" {
+		t.Skip("benchmark: run with TANDEM_BENCH=1 (make bench-source)")
+	}
+	env := LoadEnv(t)
+	bulk := EnvInt("TANDEM_BENCH_BULK_ROWS", 1000000)
+	txns := EnvInt("TANDEM_BENCH_TXNS", 200000)
+	ctx := context.Background()
+	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, admin, "bench_src")
+	mustExec(t, admin, "CREATE TABLE `"+db+"`.bulk (id BIGINT PRIMARY KEY, a INT, b VARCHAR(64), c DATETIME(6))",
+		"CREATE TABLE `"+db+"`.small (id BIGINT PRIMARY KEY, a INT, b VARCHAR(64), c DATETIME(6))")
+
+	type result struct {
+		name   string
+		events int
+		took   time.Duration
+		rssMB  float64
+	}
+	var results []result
+	run := func(name, table string, events int, schemas bool, startGTID string) {
+		prefix := UniqueName("bench")
+		cfg := fmt.Sprintf(`name: %s
+topic_prefix: %s
+mysql: {flavor: %s, addr: %s, user: %s, server_id: %d, start_gtid: %q}
+kafka: {brokers: [%s], partitions: 1}
+filters: {include_tables: ['%s\.%s']}
+events: {schemas: %t}
+offsets: {topic: %s.offsets}
+log: {level: warn}
+`, prefix, prefix, env.Flavor, env.MySQLA, env.CDCUser, nextServerID.Add(1)+7000, startGTID,
+			strings.Join(env.KafkaBrokers, ","), db, table, schemas, prefix)
+		started := time.Now()
+		p := Start(t, Binary(t, "source-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + env.CDCPassword}, "run", "--config", WriteConfig(t, cfg))
+		topic := prefix + "." + db + "." + table
+		WaitFor(t, 15*time.Minute, name, func() bool { return TopicSize(ctx, env, topic) >= int64(events) })
+		took := time.Since(started)
+		results = append(results, result{name, events, took, p.PeakRSSMB()})
+		p.Stop(time.Minute)
+	}
+
+	gtid := func() string {
+		var pos string
+		if err := admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&pos); err != nil {
+			t.Fatal(err)
+		}
+		return pos
+	}
+
+	before := gtid()
+	for done := 0; done < bulk; done += 10000 {
+		mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.bulk SELECT seq, seq %% 1000, CONCAT('row-', seq, '-gen-', REPEAT('x', 30)), "+
+			"'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM `%s`.seq_%d_to_%d", db, db, done+1, min(done+10000, bulk)))
+	}
+	run(fmt.Sprintf("bulk insert, %d rows, JSON without schemas", bulk), "bulk", bulk, false, before)
+	run(fmt.Sprintf("bulk insert, %d rows, JSON with schemas", bulk), "bulk", bulk, true, before)
+
+	before = gtid()
+	var wg sync.WaitGroup
+	const writers = 8
+	for w := 0; w < writers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < txns; i += writers {
+				if _, err := admin.Exec(fmt.Sprintf("INSERT INTO `%s`.small VALUES (?, ?, 'single-row transaction', NOW(6))", db), i, i%1000); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	run(fmt.Sprintf("single-row transactions, %d, JSON without schemas", txns), "small", txns, false, before)
+	run(fmt.Sprintf("single-row transactions, %d, JSON with schemas", txns), "small", txns, true, before)
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| source: binlog -> Kafka acknowledged | events | seconds | events/s | peak RSS MB |\n|---|---|---|---|---|\n")
+	for _, r := range results {
+		fmt.Fprintf(&b, "| %s | %d | %.2f | %.0f | %.0f |\n", r.name, r.events, r.took.Seconds(), float64(r.events)/r.took.Seconds(), r.rssMB)
+	}
+	t.Log(b.String())
+	if path := os.Getenv("TANDEM_BENCH_OUT"); path != "" {
+		os.WriteFile(path, []byte(b.String()), 0o644)
+	}
+}
