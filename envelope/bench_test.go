@@ -50,6 +50,7 @@ func benchmarkEncode(b *testing.B, opt JSONOptions) {
 
 // BenchmarkEncodeJSON measures key + value encoding of one update event (before and after images).
 func BenchmarkEncodeJSON(b *testing.B)        { benchmarkEncode(b, JSONOptions{}) }
+func BenchmarkEncodeJSONCached(b *testing.B)  { benchmarkEncode(b, JSONOptions{Cache: &SourceCache{}}) }
 func BenchmarkEncodeJSONSchemas(b *testing.B) { benchmarkEncode(b, JSONOptions{Schemas: true}) }
 
 func benchmarkDecode(b *testing.B, opt JSONOptions) {

@@ -139,8 +139,9 @@ func EnvelopeSchema(name string, value, source *Schema) *Schema {
 
 // appendEnvelopePayload writes ev under the envelope schema s. Fields are written in the schema's order, so
 // the older v1 order (transaction last, no ts_us/ts_ns) is written back as it was read.
-func appendEnvelopePayload(dst []byte, s *Schema, ev *Envelope, numeric bool) ([]byte, error) {
+func appendEnvelopePayload(dst []byte, s *Schema, ev *Envelope, opt JSONOptions) ([]byte, error) {
 	var err error
+	numeric := opt.DecimalNumeric
 	dst = append(dst, '{')
 	for i, f := range s.Fields {
 		if i > 0 {
@@ -154,7 +155,11 @@ func appendEnvelopePayload(dst []byte, s *Schema, ev *Envelope, numeric bool) ([
 		case "after":
 			dst, err = appendRow(dst, f.Schema, ev.After, numeric)
 		case "source":
-			dst, err = appendSource(dst, f.Schema, &ev.Source)
+			if opt.Cache != nil {
+				dst, err = opt.Cache.append(dst, f.Schema, &ev.Source)
+			} else {
+				dst, _, _, err = appendSource(dst, f.Schema, &ev.Source)
+			}
 		case "transaction":
 			dst, err = appendTransaction(dst, f.Schema, ev.Transaction)
 		case "op":
@@ -182,8 +187,38 @@ func appendRow(dst []byte, s *Schema, row []any, numeric bool) ([]byte, error) {
 	return appendValue(dst, s, row, numeric)
 }
 
-// appendSource writes the source block under its schema, field by field in the schema's order.
-func appendSource(dst []byte, s *Schema, src *Source) ([]byte, error) {
+// SourceCache holds the JSON of the last source block written, split around source.row.
+type SourceCache struct {
+	schema    *Schema
+	key       Source // the block with Row 0
+	pre, post []byte
+}
+
+// append writes src, reusing the cached JSON when only Row differs from the last block.
+func (c *SourceCache) append(dst []byte, s *Schema, src *Source) ([]byte, error) {
+	key := *src
+	key.Row = 0
+	if c.schema == s && c.key == key && c.pre != nil {
+		dst = append(dst, c.pre...)
+		dst = strconv.AppendInt(dst, int64(src.Row), 10)
+		return append(dst, c.post...), nil
+	}
+	start := len(dst)
+	dst, rowStart, rowEnd, err := appendSource(dst, s, src)
+	if err != nil || rowStart < 0 {
+		c.schema = nil
+		return dst, err
+	}
+	c.schema, c.key = s, key
+	c.pre = append(c.pre[:0], dst[start:rowStart]...)
+	c.post = append(c.post[:0], dst[rowEnd:]...)
+	return dst, nil
+}
+
+// appendSource writes the source block under its schema, field by field in the schema's order. It returns
+// where the row value was written (-1 when the schema has no row field).
+func appendSource(dst []byte, s *Schema, src *Source) (out []byte, rowStart, rowEnd int, err error) {
+	rowStart, rowEnd = -1, -1
 	optString := func(dst []byte, v string) []byte {
 		if v == "" {
 			return append(dst, "null"...)
@@ -227,7 +262,9 @@ func appendSource(dst []byte, s *Schema, src *Source) ([]byte, error) {
 		case "pos":
 			dst = strconv.AppendInt(dst, src.Pos, 10)
 		case "row":
+			rowStart = len(dst)
 			dst = strconv.AppendInt(dst, int64(src.Row), 10)
+			rowEnd = len(dst)
 		case "thread":
 			if src.Thread == 0 {
 				dst = append(dst, "null"...)
@@ -237,10 +274,10 @@ func appendSource(dst []byte, s *Schema, src *Source) ([]byte, error) {
 		case "query":
 			dst = optString(dst, src.Query)
 		default:
-			return dst, fmt.Errorf("source field %q is not known", f.Name)
+			return dst, -1, -1, fmt.Errorf("source field %q is not known", f.Name)
 		}
 	}
-	return append(dst, '}'), nil
+	return append(dst, '}'), rowStart, rowEnd, nil
 }
 
 // appendTransaction writes the transaction block field by field in its schema's order.

@@ -322,3 +322,22 @@ func TestDebeziumVariants(t *testing.T) {
 		t.Errorf("decoded %+v", ev.Envelope)
 	}
 }
+
+// TestSourceCache: encoding with a source cache gives the same bytes as without, as rows and blocks change.
+func TestSourceCache(t *testing.T) {
+	table := opsTable(t)
+	cache := &SourceCache{}
+	ev := Envelope{After: []any{int32(1), int64(5), nil, dec(t, "1.00")}, Op: OpCreate,
+		Source: Source{Version: "v", Connector: "mysql", Name: "shop", DB: "inventory", Table: "orders", File: "f", Query: "q"}}
+	for i, change := range []func(){
+		func() {}, func() { ev.Source.Row = 1 }, func() { ev.Source.Row = 2 }, func() { ev.Source.Query = "other" },
+		func() { ev.Source.Row = 0 }, func() { ev.Source.GTID = "0-1-9" }, func() { ev.Source.Row = 7 },
+	} {
+		change()
+		plain, err1 := table.AppendEnvelopeJSON(nil, &ev, JSONOptions{})
+		cached, err2 := table.AppendEnvelopeJSON(nil, &ev, JSONOptions{Cache: cache})
+		if err1 != nil || err2 != nil || !bytes.Equal(plain, cached) {
+			t.Fatalf("step %d: %v %v\n%s\n%s", i, err1, err2, plain, cached)
+		}
+	}
+}

@@ -249,6 +249,14 @@ func appendBase64(dst, b []byte) []byte {
 
 const hexDigits = "0123456789ABCDEF"
 
+// safeASCII marks the bytes a JSON string holds as they are.
+var safeASCII = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // appendString writes s as a JSON string the way Jackson does: '"' and '\\' escaped, \b \t \n \f \r as
 // short escapes, other control characters as \u00XX, everything else (including '/' and non-ASCII) raw.
 // Invalid UTF-8 becomes U+FFFD.
@@ -257,7 +265,7 @@ func appendString(dst []byte, s string) []byte {
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
+		if safeASCII[c] {
 			i++
 			continue
 		}

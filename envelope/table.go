@@ -86,6 +86,9 @@ func (t *Table) KeyOf(row []any) []any {
 type JSONOptions struct {
 	Schemas        bool // schemas.enable: {"schema":…,"payload":…}
 	DecimalNumeric bool // decimal.format=NUMERIC instead of BASE64
+	// Cache, when set, keeps the encoded source block between calls: the rows of one binlog event differ
+	// only in source.row, so the rest is encoded once. A cache is not safe for concurrent use.
+	Cache *SourceCache
 }
 
 // AppendKeyJSON appends the JSON form of a key struct value. A table without a key has a null Kafka key:
@@ -118,7 +121,7 @@ func (t *Table) AppendEnvelopeJSON(dst []byte, ev *Envelope, opt JSONOptions) ([
 		dst = append(dst, t.envSchemaJSON...)
 		dst = append(dst, `,"payload":`...)
 	}
-	if dst, err = appendEnvelopePayload(dst, t.Envelope, ev, opt.DecimalNumeric); err != nil {
+	if dst, err = appendEnvelopePayload(dst, t.Envelope, ev, opt); err != nil {
 		return dst, fmt.Errorf("%s: %w", t.Envelope.Name, err)
 	}
 	if opt.Schemas {

@@ -154,7 +154,7 @@ func TestSourceStreamsChanges(t *testing.T) {
 		got[k] = append(got[k], rowSummary(r))
 	}
 	for _, w := range want {
-		k := w[strings.Index(w, "["):strings.Index(w, "]")+1]
+		k := w[strings.Index(w, "[") : strings.Index(w, "]")+1]
 		wantByKey[k] = append(wantByKey[k], w)
 	}
 	for k, w := range wantByKey {

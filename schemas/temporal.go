@@ -2,7 +2,6 @@ package schemas
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -21,20 +20,36 @@ func parseDate(s string) (days int32, zero bool, err error) {
 }
 
 func splitDate(s string) (y, m, d int, err error) {
-	parts := strings.Split(s, "-")
-	if len(parts) != 3 {
+	// YYYY-MM-DD; go-mysql always writes four, two and two digits.
+	if len(s) != 10 || s[4] != '-' || s[7] != '-' {
 		return 0, 0, 0, fmt.Errorf("date %q: want YYYY-MM-DD", s)
 	}
-	var n [3]int
-	for i, p := range parts {
-		if n[i], err = strconv.Atoi(p); err != nil || n[i] < 0 {
-			return 0, 0, 0, fmt.Errorf("date %q: want YYYY-MM-DD", s)
-		}
+	y, ok1 := digits(s[0:4])
+	m, ok2 := digits(s[5:7])
+	d, ok3 := digits(s[8:10])
+	if !ok1 || !ok2 || !ok3 {
+		return 0, 0, 0, fmt.Errorf("date %q: want YYYY-MM-DD", s)
 	}
-	if n[1] > 12 || n[2] > 31 {
+	if m > 12 || d > 31 {
 		return 0, 0, 0, fmt.Errorf("date %q is out of range", s)
 	}
-	return n[0], n[1], n[2], nil
+	return y, m, d, nil
+}
+
+// digits parses a short run of ASCII digits.
+func digits(s string) (int, bool) {
+	if s == "" {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
 }
 
 // parseDateTime reads "YYYY-MM-DD HH:MM:SS[.ffffff]" as a wall-clock time taken as UTC, in microseconds
@@ -71,33 +86,34 @@ func parseTime(s string) (int64, error) {
 // parseClock reads "HH:MM:SS[.f…]"; hours may exceed 23 when long is set (TIME).
 func parseClock(s string, long bool) (int64, error) {
 	whole, frac, _ := strings.Cut(s, ".")
-	parts := strings.Split(whole, ":")
-	if len(parts) != 3 {
+	h1 := strings.IndexByte(whole, ':')
+	if h1 < 1 || len(whole) != h1+6 || whole[h1+3] != ':' {
 		return 0, fmt.Errorf("want HH:MM:SS")
 	}
-	var n [3]int64
-	for i, p := range parts {
-		v, err := strconv.ParseInt(p, 10, 64)
-		if err != nil || v < 0 {
-			return 0, fmt.Errorf("want HH:MM:SS")
-		}
-		n[i] = v
+	h, ok1 := digits(whole[:h1])
+	m, ok2 := digits(whole[h1+1 : h1+3])
+	sec, ok3 := digits(whole[h1+4:])
+	if !ok1 || !ok2 || !ok3 {
+		return 0, fmt.Errorf("want HH:MM:SS")
 	}
-	if (!long && n[0] > 23) || n[0] > 838 || n[1] > 59 || n[2] > 59 {
+	if (!long && h > 23) || h > 838 || m > 59 || sec > 59 {
 		return 0, fmt.Errorf("out of range")
 	}
-	var us int64
+	var us int
 	if frac != "" {
 		if len(frac) > 6 {
 			frac = frac[:6]
 		}
-		f, err := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-		if err != nil || f < 0 {
+		f, ok := digits(frac)
+		if !ok {
 			return 0, fmt.Errorf("bad fraction")
+		}
+		for i := len(frac); i < 6; i++ {
+			f *= 10
 		}
 		us = f
 	}
-	return ((n[0]*60+n[1])*60+n[2])*1e6 + us, nil
+	return (int64(h)*3600+int64(m)*60+int64(sec))*1e6 + int64(us), nil
 }
 
 // daysFromCivil returns the days since 1970-01-01 of a proleptic Gregorian date.

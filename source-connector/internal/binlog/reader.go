@@ -68,7 +68,14 @@ type Handler interface {
 	Rows(ctx context.Context, ch *Change) error
 	// Commit ends a transaction (or a DDL statement); streaming resumes after pos.
 	Commit(ctx context.Context, pos Position, eventTime time.Time) error
+	// Pending reports work the handler holds back to batch it; Flush is then called as soon as the
+	// binlog has been idle for a moment.
+	Pending() bool
+	Flush(ctx context.Context) error
 }
+
+// idleFlush is how long the reader waits for the next event before it asks the handler to flush.
+const idleFlush = time.Millisecond
 
 // Config says how to reach the server.
 type Config struct {
@@ -145,10 +152,21 @@ func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
 
 	st := &state{file: start.File}
 	for {
-		ev, err := streamer.GetEvent(ctx)
+		evCtx, cancel := ctx, context.CancelFunc(func() {})
+		if h.Pending() {
+			evCtx, cancel = context.WithTimeout(ctx, idleFlush)
+		}
+		ev, err := streamer.GetEvent(evCtx)
+		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if evCtx.Err() != nil { // idle: hand over what is held back
+				if err := h.Flush(ctx); err != nil {
+					return err
+				}
+				continue
 			}
 			return fmt.Errorf("read binlog after %s:%d: %w", st.file, st.lastPos, err)
 		}

@@ -65,7 +65,7 @@ type Kafka struct {
 	BatchSize         int           `yaml:"batch_size" help:"records per partition batch"`
 	BatchBytes        int           `yaml:"batch_bytes" help:"bytes per partition batch; also the largest record"`
 	Linger            time.Duration `yaml:"linger" help:"how long a partial batch waits for more records"`
-	MaxInFlight       int           `yaml:"max_in_flight" help:"records sent but not yet acknowledged, at most (bounds memory)"`
+	MaxInFlightBytes  int           `yaml:"max_in_flight_bytes" help:"bytes of records sent but not yet acknowledged, at most (bounds memory)"`
 	WriteTimeout      time.Duration `yaml:"write_timeout" help:"timeout of one produce request"`
 	SASL              SASL          `yaml:"sasl"`
 	TLS               TLS           `yaml:"tls"`
@@ -127,7 +127,7 @@ func Default() *Config {
 			Heartbeat: 5 * time.Second, ReadTimeout: 30 * time.Second},
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Partitions: 1, ReplicationFactor: 1, CleanupPolicy: "delete",
 			Compression: "none", BatchSize: 2000, BatchBytes: 1 << 20, Linger: 5 * time.Millisecond,
-			MaxInFlight: 20000, WriteTimeout: 10 * time.Second, SASL: SASL{Mechanism: "none"}},
+			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
 			Tombstones: true},
 		Offsets: Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
@@ -195,8 +195,8 @@ func (c *Config) Validate() error {
 	default:
 		bad("kafka.compression", "%q: want none, gzip, snappy, lz4 or zstd", c.Kafka.Compression)
 	}
-	if c.Kafka.BatchSize < 1 || c.Kafka.BatchBytes < 1024 || c.Kafka.MaxInFlight < c.Kafka.BatchSize {
-		bad("kafka.max_in_flight", "batch_size >= 1, batch_bytes >= 1024 and max_in_flight >= batch_size are needed")
+	if c.Kafka.BatchSize < 1 || c.Kafka.BatchBytes < 1024 || c.Kafka.MaxInFlightBytes < c.Kafka.BatchBytes {
+		bad("kafka.max_in_flight_bytes", "batch_size >= 1, batch_bytes >= 1024 and max_in_flight_bytes >= batch_bytes are needed")
 	}
 	switch c.Kafka.SASL.Mechanism {
 	case "none", "plain", "scram-sha-256", "scram-sha-512":

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
+	"golang.org/x/sync/semaphore"
 )
 
 // Config shapes the producer.
@@ -23,18 +24,19 @@ type Config struct {
 	BatchSize         int
 	BatchBytes        int
 	Linger            time.Duration
-	MaxInFlight       int
+	MaxInFlightBytes  int64 // key and value bytes sent but not yet acknowledged, at most
 	WriteTimeout      time.Duration
 }
 
-// Producer sends records; Completion is called once per delivered or failed batch, from kafka-go's
-// goroutines, with the records of the batch (their WriterData identifies them to the caller).
+// Producer sends records; the done callback is called once per delivered or failed batch, from kafka-go's
+// goroutines, with the records of the batch (their WriterData identifies them to the caller). Send blocks
+// while MaxInFlightBytes wait for acknowledgement, which bounds memory whatever the transaction size.
 // Send may be called from one goroutine at a time; Close waits for every record sent to complete.
 type Producer struct {
 	cfg    Config
 	writer *kafka.Writer
 	client *kafka.Client
-	slots  chan struct{} // one token per record in flight
+	slots  *semaphore.Weighted // one unit per byte in flight
 
 	mu      sync.Mutex
 	created map[string]bool // topics known to exist
@@ -56,7 +58,7 @@ func New(cfg Config, done func(msgs []kafka.Message, err error)) (*Producer, err
 	default:
 		return nil, fmt.Errorf("kafka.compression %q is not known", cfg.Compression)
 	}
-	p := &Producer{cfg: cfg, slots: make(chan struct{}, cfg.MaxInFlight), created: map[string]bool{}}
+	p := &Producer{cfg: cfg, slots: semaphore.NewWeighted(cfg.MaxInFlightBytes), created: map[string]bool{}}
 	p.client = &kafka.Client{Addr: kafka.TCP(cfg.Brokers...), Transport: cfg.Transport, Timeout: 10 * time.Second}
 	p.writer = &kafka.Writer{
 		Addr:         kafka.TCP(cfg.Brokers...),
@@ -72,36 +74,41 @@ func New(cfg Config, done func(msgs []kafka.Message, err error)) (*Producer, err
 		MaxAttempts:  5,
 		Completion: func(msgs []kafka.Message, err error) {
 			done(msgs, err)
-			for range msgs {
-				<-p.slots
-			}
+			p.slots.Release(p.weight(msgs))
 		},
 	}
 	return p, nil
 }
 
-// Send queues msgs, blocking while MaxInFlight records wait for acknowledgement. It creates the topics it
-// has not seen yet.
+// Send queues msgs, blocking while too many bytes wait for acknowledgement. It creates the topics it has
+// not seen yet.
 func (p *Producer) Send(ctx context.Context, msgs []kafka.Message) error {
 	for i := range msgs {
+		if i > 0 && msgs[i].Topic == msgs[i-1].Topic {
+			continue
+		}
 		if err := p.ensureTopic(ctx, msgs[i].Topic); err != nil {
 			return err
 		}
 	}
-	for range msgs {
-		select {
-		case p.slots <- struct{}{}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+	w := p.weight(msgs)
+	if err := p.slots.Acquire(ctx, w); err != nil {
+		return err
 	}
 	if err := p.writer.WriteMessages(ctx, msgs...); err != nil {
-		for range msgs {
-			<-p.slots
-		}
+		p.slots.Release(w)
 		return fmt.Errorf("queue %d records: %w", len(msgs), err)
 	}
 	return nil
+}
+
+// weight is what msgs count against MaxInFlightBytes, capped so one huge batch cannot wait forever.
+func (p *Producer) weight(msgs []kafka.Message) int64 {
+	var n int64
+	for i := range msgs {
+		n += int64(len(msgs[i].Key)+len(msgs[i].Value)) + 64
+	}
+	return min(n, p.cfg.MaxInFlightBytes)
 }
 
 // ensureTopic creates topic with the configured partitions, replication and cleanup policy if it does not

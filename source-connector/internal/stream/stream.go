@@ -139,7 +139,7 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		Brokers: cfg.Kafka.Brokers, Transport: deps.Transport, Partitions: cfg.Kafka.Partitions,
 		ReplicationFactor: cfg.Kafka.ReplicationFactor, CleanupPolicy: cfg.Kafka.CleanupPolicy,
 		Compression: cfg.Kafka.Compression, BatchSize: cfg.Kafka.BatchSize, BatchBytes: cfg.Kafka.BatchBytes,
-		Linger: cfg.Kafka.Linger, MaxInFlight: cfg.Kafka.MaxInFlight, WriteTimeout: cfg.Kafka.WriteTimeout,
+		Linger: cfg.Kafka.Linger, MaxInFlightBytes: int64(cfg.Kafka.MaxInFlightBytes), WriteTimeout: cfg.Kafka.WriteTimeout,
 	}, func(msgs []kafka.Message, err error) { acknowledge(tracker, m, msgs, err) })
 	if err != nil {
 		return err
@@ -158,7 +158,8 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 	h := &handler{
 		conv: &convert.Converter{Prefix: cfg.TopicPrefix, Connector: cfg.ConnectorName(),
 			Version: "tandem-" + buildinfo.Version, Tombstones: cfg.Events.Tombstones, Schemas: cfg.SchemaOptions(),
-			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric"}},
+			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric",
+				Cache: &envelope.SourceCache{}}},
 		producer: producer, tracker: tracker, metrics: m,
 	}
 
@@ -169,7 +170,10 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 	g.Go(func() error {
 		defer close(readerDone)
 		readErr = reader.Run(gctx, start, h)
-		// Stop reading, then flush: every record sent completes (acknowledged or failed).
+		// Stop reading, then flush: every record gathered is sent and completes (acknowledged or failed).
+		if err := h.Flush(context.WithoutCancel(gctx)); err != nil && readErr == nil {
+			readErr = err
+		}
 		if err := producer.Close(); err != nil && readErr == nil {
 			readErr = err
 		}
@@ -225,26 +229,32 @@ type handler struct {
 	buf      []kafka.Message
 }
 
+// flushAt is how many records the handler gathers before it hands them to the producer at once.
+const flushAt = 1000
+
 func (h *handler) Rows(ctx context.Context, ch *binlog.Change) error {
 	if err := h.tracker.Err(); err != nil {
 		return err
 	}
+	from := len(h.buf)
 	var err error
-	h.buf, err = h.conv.Append(h.buf[:0], ch)
-	if err != nil {
+	if h.buf, err = h.conv.Append(h.buf, ch); err != nil {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	}
 	if h.tx == nil {
 		h.tx = h.tracker.Open()
 	}
 	bytes := 0
-	for i := range h.buf {
+	for i := from; i < len(h.buf); i++ {
 		h.buf[i].WriterData = h.tx
 		bytes += len(h.buf[i].Key) + len(h.buf[i].Value)
 	}
-	h.tracker.Add(h.tx, len(h.buf))
-	h.metrics.Observe(ch.Table.DB, ch.Table.Name, len(h.buf), bytes, ch.Time)
-	return h.producer.Send(ctx, h.buf)
+	h.tracker.Add(h.tx, len(h.buf)-from)
+	h.metrics.Observe(ch.Table.DB, ch.Table.Name, len(h.buf)-from, bytes, ch.Time)
+	if len(h.buf) >= flushAt {
+		return h.Flush(ctx)
+	}
+	return nil
 }
 
 func (h *handler) Commit(_ context.Context, pos binlog.Position, t time.Time) error {
@@ -255,6 +265,19 @@ func (h *handler) Commit(_ context.Context, pos binlog.Position, t time.Time) er
 	h.tx = nil
 	h.metrics.ObserveLag(t)
 	return h.tracker.Err()
+}
+
+func (h *handler) Pending() bool { return len(h.buf) > 0 }
+
+// Flush hands the gathered records to the producer.
+func (h *handler) Flush(ctx context.Context) error {
+	if len(h.buf) == 0 {
+		return nil
+	}
+	err := h.producer.Send(ctx, h.buf)
+	clear(h.buf) // the producer copied the records; drop the references
+	h.buf = h.buf[:0]
+	return err
 }
 
 // saveLoop saves the acknowledged position every interval, and once more after the reader stopped and the
