@@ -8,6 +8,8 @@ LDFLAGS := -s -w -X github.com/tandemcdc/tandem/internal/buildinfo.Version=$(VER
 # environment with $(ENV) and stops it afterwards; set it to use servers of your own (see README).
 TANDEM_ENV_FILE ?=
 ITEST_TIMEOUT   ?= 25m
+# Fault tests stop and start services through this script: only in an environment the Makefile runs.
+TANDEM_ENV_SCRIPT ?= $(if $(TANDEM_ENV_FILE),,$(CURDIR)/$(ENV))
 
 FUZZTIME ?= 30s
 
@@ -31,7 +33,7 @@ test:
 ifeq ($(TANDEM_ENV_FILE),)
 	@$(ENV) up || { $(ENV) down; echo "make test: the test environment did not start" >&2; exit 1; }; \
 	trap '$(ENV) down' EXIT; \
-	$(MAKE) --no-print-directory checks TANDEM_ENV_FILE=$(CURDIR)/.tandem-env/env
+	$(MAKE) --no-print-directory checks TANDEM_ENV_FILE=$(CURDIR)/.tandem-env/env TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV)
 else
 	@$(MAKE) --no-print-directory checks
 endif
@@ -49,7 +51,7 @@ unit:
 	$(GO) test -race -count=1 ./...
 
 itest:
-	TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) \
+	TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) TANDEM_ENV_SCRIPT=$(TANDEM_ENV_SCRIPT) \
 	  $(GO) test -race -count=1 -tags integration -timeout $(ITEST_TIMEOUT) ./itest/...
 
 vet:
