@@ -1,0 +1,76 @@
+package convert
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/tandemcdc/tandem/envelope"
+	"github.com/tandemcdc/tandem/schemas"
+	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
+)
+
+func testTable(t *testing.T) *binlog.Table {
+	cols := []schemas.Column{{Name: "id", DataType: "int"}, {Name: "v", DataType: "varchar", Nullable: true}}
+	fields, err := schemas.Options{}.Fields(cols)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, err := envelope.NewTable("p", "db", "t", fields, []string{"id"}, envelope.SourceSchema("mariadb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &binlog.Table{DB: "db", Name: "t", Columns: cols, Keep: []int{0, 1}, Wire: wire}
+}
+
+func TestConvert(t *testing.T) {
+	c := &Converter{Prefix: "p", Connector: "mariadb", Version: "test", Tombstones: true,
+		Now: func() time.Time { return time.Unix(1700000000, 0) }, JSON: envelope.JSONOptions{Cache: &envelope.SourceCache{}}}
+	tb := testTable(t)
+	ch := func(kind binlog.Kind, rows ...[]any) *binlog.Change {
+		return &binlog.Change{Table: tb, Kind: kind, Rows: rows, Query: "/* dts */ q", GTID: "0-1-5", File: "bin.1", Pos: 100,
+			ServerID: 1, Time: time.Unix(1699999999, 0)}
+	}
+	var out []string
+	for _, change := range []*binlog.Change{
+		ch(binlog.Insert, []any{int32(1), "a"}, []any{int32(2), nil}),
+		ch(binlog.Update, []any{int32(1), "a"}, []any{int32(1), "b"}),
+		ch(binlog.Update, []any{int32(2), nil}, []any{int32(3), nil}),
+		ch(binlog.Delete, []any{int32(1), "b"}),
+	} {
+		msgs, err := c.Append(nil, change)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range msgs {
+			if m.Topic != "p.db.t" {
+				t.Errorf("topic %s", m.Topic)
+			}
+			desc := string(m.Key) + " "
+			if m.Value == nil {
+				desc += "tombstone"
+			} else {
+				ev, err := envelope.DecodeEnvelopeJSON(m.Value, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				desc += ev.Op.String()
+				if ev.Source.Query != "/* dts */ q" || ev.Source.GTID != "0-1-5" || ev.Source.TsMs != 1699999999000 || ev.TsMs != 1700000000000 {
+					t.Errorf("source %+v ts %d", ev.Source, ev.TsMs)
+				}
+			}
+			for _, h := range m.Headers {
+				desc += " " + h.Key + "=" + string(h.Value)
+			}
+			out = append(out, desc)
+		}
+	}
+	want := []string{
+		`{"id":1} c`, `{"id":2} c`, `{"id":1} u`,
+		`{"id":2} d __debezium.newkey={"id":3}`, `{"id":2} tombstone __debezium.newkey={"id":3}`, `{"id":3} c __debezium.oldkey={"id":2}`,
+		`{"id":1} d`, `{"id":1} tombstone`,
+	}
+	if strings.Join(out, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(out, "\n"), strings.Join(want, "\n"))
+	}
+}
