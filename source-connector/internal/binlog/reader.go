@@ -74,8 +74,9 @@ type Handler interface {
 	Flush(ctx context.Context) error
 }
 
-// idleFlush is how long the reader waits for the next event before it asks the handler to flush.
-const idleFlush = time.Millisecond
+// idleFlush is how long records may be held back: the reader asks the handler to flush that long after
+// the first of them, or sooner when the handler fills its batch.
+const idleFlush = 2 * time.Millisecond
 
 // Config says how to reach the server.
 type Config struct {
@@ -151,18 +152,22 @@ func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
 	}
 
 	st := &state{file: start.File}
+	// While the handler holds records back, reads wait on a context that expires idleFlush after the
+	// first of them: one timer per flush, not per event.
+	var flush flushTimer
+	defer flush.disarm()
 	for {
-		evCtx, cancel := ctx, context.CancelFunc(func() {})
+		evCtx := ctx
 		if h.Pending() {
-			evCtx, cancel = context.WithTimeout(ctx, idleFlush)
+			evCtx = flush.arm(ctx)
 		}
 		ev, err := streamer.GetEvent(evCtx)
-		cancel()
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			if evCtx.Err() != nil { // idle: hand over what is held back
+			if evCtx.Err() != nil { // time to hand over what is held back
+				flush.disarm()
 				if err := h.Flush(ctx); err != nil {
 					return err
 				}
@@ -170,10 +175,33 @@ func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
 			}
 			return fmt.Errorf("read binlog after %s:%d: %w", st.file, st.lastPos, err)
 		}
+		if !h.Pending() { // the handler flushed by itself
+			flush.disarm()
+		}
 		if err := r.handle(ctx, st, ev, h); err != nil {
 			return err
 		}
 	}
+}
+
+// flushTimer is the deadline of records held back by the handler.
+type flushTimer struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+}
+
+func (f *flushTimer) arm(parent context.Context) context.Context {
+	if f.ctx == nil {
+		f.ctx, f.cancel = context.WithTimeout(parent, idleFlush)
+	}
+	return f.ctx
+}
+
+func (f *flushTimer) disarm() {
+	if f.cancel != nil {
+		f.cancel()
+	}
+	f.ctx, f.cancel = nil, nil
 }
 
 // state is what the reader knows of the transaction in progress.

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 
@@ -99,6 +100,9 @@ func runCmd() *cobra.Command {
 			}
 			log.Info("starting", "version", buildinfo.Version, "name", cfg.Name, "mysql", cfg.MySQL.Addr,
 				"kafka", strings.Join(cfg.Kafka.Brokers, ","), "topic_prefix", cfg.TopicPrefix)
+			if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+			}
 			if err := preflightAll(cmd.Context(), cfg, log); err != nil {
 				return err
 			}

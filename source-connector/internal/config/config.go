@@ -27,6 +27,9 @@ type Config struct {
 	Offsets     Offsets   `yaml:"offsets"`
 	Metrics     Metrics   `yaml:"metrics"`
 	Log         LogConfig `yaml:"log"`
+	// MemoryLimitMB is the Go runtime's soft memory limit: the garbage collector works harder as the
+	// heap nears it, which keeps the resident set small on hosts shared with the database.
+	MemoryLimitMB int `yaml:"memory_limit_mb" help:"soft memory limit of the Go runtime in MiB; 0 = none (GOMEMLIMIT also works)"`
 }
 
 // MySQL is the server whose binlog is read.
@@ -130,8 +133,9 @@ func Default() *Config {
 			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
 			Tombstones: true},
-		Offsets: Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
-		Log:     LogConfig{Level: "info", Format: "text"},
+		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
+		Log:           LogConfig{Level: "info", Format: "text"},
+		MemoryLimitMB: 80,
 	}
 }
 
@@ -240,6 +244,9 @@ func (c *Config) Validate() error {
 		}
 	default:
 		bad("offsets.store", "%q: want kafka or file", c.Offsets.Store)
+	}
+	if c.MemoryLimitMB < 0 {
+		bad("memory_limit_mb", "must not be negative")
 	}
 	if c.Offsets.FlushInterval <= 0 {
 		bad("offsets.flush_interval", "must be positive")
