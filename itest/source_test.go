@@ -6,9 +6,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -460,4 +463,88 @@ func TestSourceSurvivesOutages(t *testing.T) {
 	}
 	t.Logf("%d rows written across a %s Kafka outage and a MariaDB restart; all in Kafka", rows, outage)
 	src.Stop(30 * time.Second)
+}
+
+// TestSourceOperations: metrics and health are served, heartbeats are written, `offsets show` and
+// `offsets set` work, and a permanent error (bad credentials) stops the connector with a clear message.
+func TestSourceOperations(t *testing.T) {
+	env := LoadEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, admin, "itest_ops")
+	prefix := UniqueName("ops")
+	mustExec(t, admin, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY)")
+	cfg := fmt.Sprintf(`name: %s
+topic_prefix: %s
+mysql: {flavor: %s, addr: %s, user: %s, server_id: %d}
+kafka: {brokers: [%s]}
+filters: {include_databases: [%s]}
+events: {heartbeat_interval: 200ms}
+offsets: {topic: %s.offsets, flush_interval: 100ms}
+metrics: {addr: 127.0.0.1:19187}
+`, prefix, prefix, env.Flavor, env.MySQLA, env.CDCUser, nextServerID.Add(1)+9000, strings.Join(env.KafkaBrokers, ","), db, prefix)
+	path := WriteConfig(t, cfg)
+	bin := Binary(t, "source-connector")
+	pw := []string{"TANDEM_MYSQL_PASSWORD=" + env.CDCPassword}
+	src := Start(t, bin, pw, "run", "--config", path)
+	waitStreaming(t, env, src, prefix)
+	mustExec(t, admin, "INSERT INTO `"+db+"`.t VALUES (1), (2)")
+	WaitFor(t, 20*time.Second, "heartbeats", func() bool { return TopicSize(ctx, env, "__debezium-heartbeat."+prefix) >= 2 })
+	WaitFor(t, 20*time.Second, "metrics", func() bool {
+		body, err := httpGet("http://127.0.0.1:19187/metrics")
+		return err == nil && strings.Contains(body, `tandem_source_events_total{table="`+db+`.t"} 2`)
+	})
+	if body, err := httpGet("http://127.0.0.1:19187/healthz"); err != nil || body != "ok\n" {
+		t.Errorf("healthz: %q %v", body, err)
+	}
+	src.Stop(30 * time.Second)
+
+	run := func(args ...string) (string, error) {
+		cmd := exec.Command(bin, append(args, "--config", path)...)
+		cmd.Env = append(os.Environ(), pw...)
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	var gtid string
+	admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&gtid)
+	if out, err := run("offsets", "show"); err != nil || !strings.Contains(out, `"gtid"`) {
+		t.Errorf("offsets show: %s %v", out, err)
+	}
+	// Move the position back to before the table existed: the inserts are read again.
+	before := TopicSize(ctx, env, prefix+"."+db+".t")
+	if out, err := run("offsets", "set", "--gtid", gtidBefore(t, gtid, 2)); err != nil {
+		t.Fatalf("offsets set: %s %v", out, err)
+	}
+	src = Start(t, bin, pw, "run", "--config", path)
+	WaitFor(t, 20*time.Second, "the inserts read again", func() bool { return TopicSize(ctx, env, prefix+"."+db+".t") >= before+2 })
+	src.Stop(30 * time.Second)
+
+	// Bad credentials are permanent: exit status 1, saying so.
+	bad := Start(t, bin, []string{"TANDEM_MYSQL_PASSWORD=wrong"}, "run", "--config", path)
+	WaitFor(t, 20*time.Second, "the connector to give up", bad.Exited)
+	if bad.exitErr == nil || !strings.Contains(bad.Log(), "Access denied") {
+		t.Errorf("bad credentials: exit %v, log:\n%s", bad.exitErr, bad.Log())
+	}
+}
+
+// gtidBefore moves the sequence number of a single-domain MariaDB GTID position back by n.
+func gtidBefore(t *testing.T, gtid string, n int) string {
+	t.Helper()
+	i := strings.LastIndex(gtid, "-")
+	seq, err := strconv.Atoi(gtid[i+1:])
+	if err != nil || strings.Contains(gtid, ",") {
+		t.Skipf("position %q is not a single MariaDB GTID", gtid)
+	}
+	return fmt.Sprintf("%s-%d", gtid[:i], seq-n)
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
 }
