@@ -4,15 +4,16 @@ package config
 
 import (
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"regexp"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/tandemcdc/tandem/internal/cfgload"
+	"github.com/tandemcdc/tandem/internal/endpoint"
 	"github.com/tandemcdc/tandem/schemas"
 )
 
@@ -45,17 +46,7 @@ type MySQL struct {
 	StartPos     uint32        `yaml:"start_pos" help:"position in start_file"`
 	Heartbeat    time.Duration `yaml:"heartbeat" help:"binlog heartbeat period the server sends when idle"`
 	ReadTimeout  time.Duration `yaml:"read_timeout" help:"reconnect when nothing arrives for this long (> heartbeat)"`
-	TLS          TLS           `yaml:"tls"`
-}
-
-// TLS configures a TLS client.
-type TLS struct {
-	Enabled    bool   `yaml:"enabled" help:"connect with TLS"`
-	CAFile     string `yaml:"ca_file" help:"PEM file of the CA that signed the server certificate (default: system roots)"`
-	CertFile   string `yaml:"cert_file" help:"PEM client certificate, for mutual TLS"`
-	KeyFile    string `yaml:"key_file" help:"PEM client key, for mutual TLS"`
-	ServerName string `yaml:"server_name" help:"name to verify in the server certificate (default: the host)"`
-	SkipVerify bool   `yaml:"insecure_skip_verify" help:"do not verify the server certificate (testing only)"`
+	TLS          endpoint.TLS  `yaml:"tls"`
 }
 
 // Kafka is the cluster the change events go to.
@@ -70,16 +61,8 @@ type Kafka struct {
 	Linger            time.Duration `yaml:"linger" help:"how long a partial batch waits for more records"`
 	MaxInFlightBytes  int           `yaml:"max_in_flight_bytes" help:"bytes of records sent but not yet acknowledged, at most (bounds memory)"`
 	WriteTimeout      time.Duration `yaml:"write_timeout" help:"timeout of one produce request"`
-	SASL              SASL          `yaml:"sasl"`
-	TLS               TLS           `yaml:"tls"`
-}
-
-// SASL authenticates to Kafka.
-type SASL struct {
-	Mechanism    string `yaml:"mechanism" help:"none, plain, scram-sha-256 or scram-sha-512"`
-	User         string `yaml:"user" help:"SASL user"`
-	Password     string `yaml:"password" secret:"true" help:"SASL password (prefer the environment or password_file)"`
-	PasswordFile string `yaml:"password_file" help:"file holding the SASL password"`
+	SASL              endpoint.SASL `yaml:"sasl"`
+	TLS               endpoint.TLS  `yaml:"tls"`
 }
 
 // Filters choose what is captured. Patterns are regular expressions matched against the whole name.
@@ -130,7 +113,7 @@ func Default() *Config {
 			Heartbeat: 5 * time.Second, ReadTimeout: 30 * time.Second},
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Partitions: 1, ReplicationFactor: 1, CleanupPolicy: "delete",
 			Compression: "none", BatchSize: 2000, BatchBytes: 1 << 20, Linger: 5 * time.Millisecond,
-			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: SASL{Mechanism: "none"}},
+			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
 			Tombstones: true},
 		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
@@ -141,10 +124,9 @@ func Default() *Config {
 
 // Resolve reads secrets from their files. It runs after loading, before Validate.
 func (c *Config) Resolve() error {
-	var err1, err2 error
-	c.MySQL.Password, err1 = cfgload.Secret(c.MySQL.Password, c.MySQL.PasswordFile, "mysql.password")
-	c.Kafka.SASL.Password, err2 = cfgload.Secret(c.Kafka.SASL.Password, c.Kafka.SASL.PasswordFile, "kafka.sasl.password")
-	return errors.Join(err1, err2)
+	var err error
+	c.MySQL.Password, err = cfgload.Secret(c.MySQL.Password, c.MySQL.PasswordFile, "mysql.password")
+	return errors.Join(err, c.Kafka.SASL.Resolve("kafka.sasl"))
 }
 
 // Validate reports every invalid setting, each named by its key.
@@ -202,14 +184,7 @@ func (c *Config) Validate() error {
 	if c.Kafka.BatchSize < 1 || c.Kafka.BatchBytes < 1024 || c.Kafka.MaxInFlightBytes < c.Kafka.BatchBytes {
 		bad("kafka.max_in_flight_bytes", "batch_size >= 1, batch_bytes >= 1024 and max_in_flight_bytes >= batch_bytes are needed")
 	}
-	switch c.Kafka.SASL.Mechanism {
-	case "none", "plain", "scram-sha-256", "scram-sha-512":
-	default:
-		bad("kafka.sasl.mechanism", "%q: want none, plain, scram-sha-256 or scram-sha-512", c.Kafka.SASL.Mechanism)
-	}
-	if c.Kafka.SASL.Mechanism != "none" && c.Kafka.SASL.User == "" {
-		bad("kafka.sasl.user", "must be set for SASL %s", c.Kafka.SASL.Mechanism)
-	}
+	errs = append(errs, c.Kafka.SASL.Validate("kafka.sasl")...)
 	for key, list := range map[string][]string{
 		"filters.include_databases": c.Filters.IncludeDatabases, "filters.exclude_databases": c.Filters.ExcludeDatabases,
 		"filters.include_tables": c.Filters.IncludeTables, "filters.exclude_tables": c.Filters.ExcludeTables,
@@ -254,8 +229,8 @@ func (c *Config) Validate() error {
 	if _, err := c.MySQLTLS(); err != nil {
 		bad("mysql.tls", "%s", err)
 	}
-	if _, err := c.KafkaTLS(); err != nil {
-		bad("kafka.tls", "%s", err)
+	if _, _, err := c.KafkaClients(); err != nil {
+		bad("kafka", "%s", err)
 	}
 	return errors.Join(errs...)
 }
@@ -276,45 +251,9 @@ func (c *Config) SchemaOptions() schemas.Options {
 }
 
 // MySQLTLS returns the TLS client configuration for MySQL, or nil when TLS is off.
-func (c *Config) MySQLTLS() (*tls.Config, error) {
-	host, _, _ := net.SplitHostPort(c.MySQL.Addr)
-	return c.MySQL.TLS.client(host)
-}
+func (c *Config) MySQLTLS() (*tls.Config, error) { return c.MySQL.TLS.Client(c.MySQL.Addr) }
 
-// KafkaTLS returns the TLS client configuration for Kafka, or nil when TLS is off.
-func (c *Config) KafkaTLS() (*tls.Config, error) {
-	host := ""
-	if len(c.Kafka.Brokers) > 0 {
-		host, _, _ = net.SplitHostPort(c.Kafka.Brokers[0])
-	}
-	return c.Kafka.TLS.client(host)
-}
-
-func (t TLS) client(host string) (*tls.Config, error) {
-	if !t.Enabled {
-		return nil, nil
-	}
-	cfg := &tls.Config{ServerName: t.ServerName, InsecureSkipVerify: t.SkipVerify, MinVersion: tls.VersionTLS12}
-	if cfg.ServerName == "" {
-		cfg.ServerName = host
-	}
-	if t.CAFile != "" {
-		pem, err := os.ReadFile(t.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("ca_file %s holds no PEM certificate", t.CAFile)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.CertFile != "" || t.KeyFile != "" {
-		cert, err := tls.LoadX509KeyPair(t.CertFile, t.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("cert_file/key_file: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return cfg, nil
+// KafkaClients returns the kafka-go transport and dialer for the configured cluster.
+func (c *Config) KafkaClients() (*kafka.Transport, *kafka.Dialer, error) {
+	return endpoint.KafkaClients(c.Kafka.Brokers, c.Kafka.TLS, c.Kafka.SASL)
 }

@@ -97,7 +97,7 @@ func Open(cfg *config.Config, log *slog.Logger) (*Deps, error) {
 	db.SetMaxOpenConns(2)
 	db.SetConnMaxLifetime(5 * time.Minute)
 
-	transport, dialer, err := KafkaClients(cfg)
+	transport, dialer, err := cfg.KafkaClients()
 	if err != nil {
 		db.Close()
 		return nil, err

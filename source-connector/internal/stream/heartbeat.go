@@ -7,38 +7,10 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-	"github.com/segmentio/kafka-go/sasl"
-	"github.com/segmentio/kafka-go/sasl/plain"
-	"github.com/segmentio/kafka-go/sasl/scram"
 
 	"github.com/tandemcdc/tandem/source-connector/internal/config"
 	"github.com/tandemcdc/tandem/source-connector/internal/produce"
 )
-
-// KafkaClients returns the transport (producers, admin) and dialer (readers) for the configured cluster,
-// with TLS and SASL when set.
-func KafkaClients(cfg *config.Config) (*kafka.Transport, *kafka.Dialer, error) {
-	tlsCfg, err := cfg.KafkaTLS()
-	if err != nil {
-		return nil, nil, err
-	}
-	var mech sasl.Mechanism
-	switch s := cfg.Kafka.SASL; s.Mechanism {
-	case "plain":
-		mech = plain.Mechanism{Username: s.User, Password: s.Password}
-	case "scram-sha-256", "scram-sha-512":
-		algo := scram.SHA256
-		if s.Mechanism == "scram-sha-512" {
-			algo = scram.SHA512
-		}
-		if mech, err = scram.Mechanism(algo, s.User, s.Password); err != nil {
-			return nil, nil, fmt.Errorf("kafka.sasl: %w", err)
-		}
-	}
-	transport := &kafka.Transport{TLS: tlsCfg, SASL: mech, DialTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	dialer := &kafka.Dialer{TLS: tlsCfg, SASLMechanism: mech, Timeout: 10 * time.Second, DualStack: true}
-	return transport, dialer, nil
-}
 
 // heartbeats writes Debezium's heartbeat record to __debezium-heartbeat.<prefix> every interval, so
 // consumers see the connector alive while captured tables are idle.
