@@ -3,14 +3,27 @@ package cli
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
+	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tandemcdc/tandem/internal/buildinfo"
+	"github.com/tandemcdc/tandem/internal/cfgload"
+	"github.com/tandemcdc/tandem/sink-connector/internal/apply"
+	"github.com/tandemcdc/tandem/sink-connector/internal/config"
+	"github.com/tandemcdc/tandem/sink-connector/internal/consume"
+	"github.com/tandemcdc/tandem/sink-connector/internal/metrics"
 )
 
 // Main runs the command tree with args and returns the process exit code.
@@ -34,10 +47,256 @@ func newRoot() *cobra.Command {
 by Debezium itself) and applies them to MySQL or MariaDB in idempotent, key-ordered batches. Each batch
 commits its Kafka offsets in the same database transaction as the rows, so a crash never loses or
 double-applies a change. Events tagged with the loop marker comment are skipped, which makes
-bidirectional sync through Kafka safe.`,
+bidirectional sync through Kafka safe.
+
+Every setting can be given in the YAML file (--config), as an environment variable (TANDEM_<KEY>, e.g.
+TANDEM_MYSQL_PASSWORD) or as a flag (--mysql.addr); flags win over the environment, which wins over the file.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(buildinfo.Command("sink-connector"))
+	cfgload.Flags(root.PersistentFlags(), config.Default())
+	root.AddCommand(runCmd(), checkCmd(), configCmd(), offsetsCmd(), buildinfo.Command("sink-connector"))
 	return root
+}
+
+func loadConfig(cmd *cobra.Command) (*config.Config, error) {
+	cfg := config.Default()
+	if err := cfgload.Load(cmd.Flags(), cfg); err != nil {
+		return nil, err
+	}
+	if err := cfg.Resolve(); err != nil {
+		return nil, err
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid configuration:\n%w", err)
+	}
+	return cfg, nil
+}
+
+// openTarget connects to the target with UTC session time and query logging for the marker: the global
+// setting when it is on, else the session setting, which needs a privilege the error names.
+func openTarget(ctx context.Context, cfg *config.Config) (*sql.DB, error) {
+	tlsCfg, err := cfg.MySQLTLS()
+	if err != nil {
+		return nil, err
+	}
+	dsn := mysql.NewConfig()
+	dsn.Net, dsn.Addr, dsn.User, dsn.Passwd = "tcp", cfg.MySQL.Addr, cfg.MySQL.User, cfg.MySQL.Password
+	dsn.InterpolateParams = true
+	dsn.Timeout, dsn.ReadTimeout, dsn.WriteTimeout = 10*time.Second, time.Minute, time.Minute
+	dsn.Params = map[string]string{"time_zone": "'+00:00'"}
+	if tlsCfg != nil {
+		if err := mysql.RegisterTLSConfig("tandem-sink", tlsCfg); err != nil {
+			return nil, err
+		}
+		dsn.TLSConfig = "tandem-sink"
+	}
+	logVar := "binlog_annotate_row_events"
+	fix := "GRANT BINLOG ADMIN ON *.* TO the sink user, or SET GLOBAL binlog_annotate_row_events=ON"
+	if cfg.MySQL.Flavor == "mysql" {
+		logVar = "binlog_rows_query_log_events"
+		fix = "GRANT SESSION_VARIABLES_ADMIN ON *.* TO the sink user, or SET GLOBAL binlog_rows_query_log_events=ON"
+	}
+	connector, err := mysql.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	db := sql.OpenDB(connector)
+	var on int
+	if err := db.QueryRowContext(ctx, "SELECT @@global."+logVar).Scan(&on); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("connect to the target %s as %s: %w", cfg.MySQL.Addr, cfg.MySQL.User, err)
+	}
+	if on == 1 {
+		db.SetMaxOpenConns(cfg.Apply.Connections + 1)
+		return db, nil
+	}
+	db.Close()
+	dsn.Params[logVar] = "ON"
+	if connector, err = mysql.NewConnector(dsn); err != nil {
+		return nil, err
+	}
+	db = sql.OpenDB(connector)
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("%s is OFF on %s and the sink cannot turn it on for its session (%w): %s; "+
+			"without it the target's binlog does not record the loop marker", logVar, cfg.MySQL.Addr, err, fix)
+	}
+	db.SetMaxOpenConns(cfg.Apply.Connections + 1)
+	return db, nil
+}
+
+func newApplier(cfg *config.Config, db *sql.DB) *apply.Applier {
+	return &apply.Applier{DB: db, Consumer: cfg.Name, Marker: cfg.Apply.Marker, OffsetsDB: cfg.Offsets.Database,
+		RowsPerStmt: cfg.Apply.RowsPerStmt, BatchLog: cfg.Apply.BatchLog, Evolve: cfg.Apply.SchemaChanges == "basic",
+		Tables: &apply.Catalog{DB: db}}
+}
+
+func runCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "run",
+		Short: "Consume and apply until stopped (SIGTERM/SIGINT finish the batches in flight and leave the group)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			log, err := cfgload.NewLogger(cfg.Log.Level, cfg.Log.Format, os.Stderr)
+			if err != nil {
+				return err
+			}
+			if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+				debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+			}
+			log.Info("starting", "version", buildinfo.Version, "name", cfg.Name, "mysql", cfg.MySQL.Addr,
+				"kafka", strings.Join(cfg.Kafka.Brokers, ","))
+			ctx := cmd.Context()
+			db, err := openTarget(ctx, cfg)
+			if err != nil {
+				return err
+			}
+			defer db.Close()
+			applier := newApplier(cfg, db)
+			if err := applier.Setup(ctx); err != nil {
+				return err
+			}
+			transport, dialer, err := cfg.KafkaClients()
+			if err != nil {
+				return err
+			}
+			m := metrics.New()
+			sink := &consume.Sink{Cfg: cfg, Applier: applier, Dialer: dialer, Transport: transport, Log: log, Metrics: m}
+			g, gctx := errgroup.WithContext(ctx)
+			if cfg.Metrics.Addr != "" {
+				g.Go(func() error { return m.Serve(gctx, cfg.Metrics.Addr, log) })
+			}
+			g.Go(func() error {
+				err := sink.Run(gctx)
+				if err == nil {
+					log.Info("stopped")
+				}
+				return err
+			})
+			return g.Wait()
+		},
+	}
+}
+
+func checkCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "check",
+		Short: "Check the configuration, the target connection and privileges, and Kafka",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			ctx := cmd.Context()
+			db, err := openTarget(ctx, cfg)
+			if err != nil {
+				fmt.Fprintf(out, "FAIL  %s\n", err)
+				return errors.New("check failed")
+			}
+			defer db.Close()
+			if err := newApplier(cfg, db).Setup(ctx); err != nil {
+				fmt.Fprintf(out, "FAIL  %s\n", err)
+				return errors.New("check failed")
+			}
+			transport, _, err := cfg.KafkaClients()
+			if err != nil {
+				return err
+			}
+			sink := &consume.Sink{Cfg: cfg, Transport: transport, Log: slog.Default()}
+			if topics, err := sink.Topics(ctx); err != nil {
+				fmt.Fprintf(out, "FAIL  cannot reach Kafka at %s: %s\n", strings.Join(cfg.Kafka.Brokers, ","), err)
+				return errors.New("check failed")
+			} else {
+				fmt.Fprintf(out, "OK    target %s reachable, offsets tables ready; topics: %s\n", cfg.MySQL.Addr, strings.Join(topics, ", "))
+			}
+			return nil
+		},
+	}
+}
+
+func configCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "config", Short: "Show the configuration"}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "print",
+		Short: "Print the effective configuration as YAML, secrets redacted",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := loadConfig(cmd)
+			if err != nil {
+				return err
+			}
+			out, err := cfgload.Print(cfg)
+			if err != nil {
+				return err
+			}
+			_, err = cmd.OutOrStdout().Write(out)
+			return err
+		},
+	})
+	return cmd
+}
+
+func offsetsCmd() *cobra.Command {
+	cmd := &cobra.Command{Use: "offsets", Short: "Show or change the offsets stored in the target (stop the sinks of the group first)"}
+	withApplier := func(cmd *cobra.Command, fn func(ctx context.Context, cfg *config.Config, a *apply.Applier) error) error {
+		cfg, err := loadConfig(cmd)
+		if err != nil {
+			return err
+		}
+		db, err := openTarget(cmd.Context(), cfg)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		a := newApplier(cfg, db)
+		if err := a.Setup(cmd.Context()); err != nil {
+			return err
+		}
+		return fn(cmd.Context(), cfg, a)
+	}
+	cmd.AddCommand(&cobra.Command{
+		Use:   "show",
+		Short: "Print topic, partition and next offset for this connector",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withApplier(cmd, func(ctx context.Context, cfg *config.Config, a *apply.Applier) error {
+				rows, err := a.Offsets(ctx)
+				if err != nil {
+					return err
+				}
+				for _, r := range rows {
+					fmt.Fprintf(cmd.OutOrStdout(), "%s\t%d\t%d\n", r.Topic, r.Partition, r.Next)
+				}
+				return nil
+			})
+		},
+	})
+	var topic string
+	var partition int
+	var next int64
+	set := &cobra.Command{
+		Use:   "set",
+		Short: "Store the next offset to apply for one partition",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if topic == "" || partition < 0 || next < 0 {
+				return errors.New("give --topic, --partition and --offset (>= 0)")
+			}
+			return withApplier(cmd, func(ctx context.Context, cfg *config.Config, a *apply.Applier) error {
+				return a.SetOffset(ctx, topic, partition, next)
+			})
+		},
+	}
+	set.Flags().StringVar(&topic, "topic", "", "topic")
+	set.Flags().IntVar(&partition, "partition", -1, "partition")
+	set.Flags().Int64Var(&next, "offset", -1, "next offset to apply")
+	cmd.AddCommand(set)
+	return cmd
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -72,18 +71,6 @@ func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	return cfg, nil
 }
 
-func newLogger(cfg *config.Config, w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.Log.Level)); err != nil {
-		return nil, fmt.Errorf("log.level %q: want debug, info, warn or error", cfg.Log.Level)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	if cfg.Log.Format == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return slog.New(slog.NewTextHandler(w, opts)), nil
-}
-
 func runCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "run",
@@ -94,7 +81,7 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := newLogger(cfg, os.Stderr)
+			log, err := cfgload.NewLogger(cfg.Log.Level, cfg.Log.Format, os.Stderr)
 			if err != nil {
 				return err
 			}

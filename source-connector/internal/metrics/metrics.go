@@ -3,17 +3,14 @@ package metrics
 
 import (
 	"context"
-	"errors"
 	"log/slog"
-	"net"
-	"net/http"
-	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/tandemcdc/tandem/internal/opsserver"
 )
 
 // Metrics are the source's counters and gauges. All methods are safe for concurrent use.
@@ -81,31 +78,5 @@ func (m *Metrics) SetHealthy(ok bool) { m.healthy.Store(ok) }
 
 // Serve answers /metrics, /healthz and /debug/pprof/ on addr until ctx ends.
 func (m *Metrics) Serve(ctx context.Context, addr string, log *slog.Logger) error {
-	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		if !m.healthy.Load() {
-			http.Error(w, "not streaming", http.StatusServiceUnavailable)
-			return
-		}
-		w.Write([]byte("ok\n"))
-	})
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		<-ctx.Done()
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(sctx)
-	}()
-	log.Info("metrics listening", "addr", ln.Addr().String())
-	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return opsserver.Serve(ctx, addr, m.Registry, m.healthy.Load, log)
 }

@@ -1,0 +1,377 @@
+// Package apply writes a batch plan to the target database in one transaction together with the
+// partition's next offset, so a crash at any point neither loses nor double-applies a batch. Every
+// statement starts with the marker comment; identifiers are quoted; values are bound by the driver.
+package apply
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/tandemcdc/tandem/envelope"
+	"github.com/tandemcdc/tandem/schemas"
+	"github.com/tandemcdc/tandem/sink-connector/internal/batch"
+)
+
+// Applier applies plans. Its table metadata cache is safe for concurrent use.
+type Applier struct {
+	DB          *sql.DB
+	Consumer    string // connector name: the offsets' key
+	Marker      string
+	OffsetsDB   string
+	RowsPerStmt int
+	BatchLog    bool
+	Evolve      bool // schema_evolution=basic
+	Tables      *Catalog
+}
+
+// Result says what a transaction did.
+type Result struct {
+	Applied    int   // records at or after the stored offset
+	NextOffset int64 // stored after the commit
+}
+
+// Setup creates the offsets database and tables when missing.
+func (a *Applier) Setup(ctx context.Context) error {
+	stmts := []string{
+		"CREATE DATABASE IF NOT EXISTS " + quote(a.OffsetsDB),
+		"CREATE TABLE IF NOT EXISTS " + a.offsetsTable() + ` (
+  consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL, kafka_partition INT NOT NULL,
+  next_offset BIGINT NOT NULL, updated_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (consumer, topic, kafka_partition)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+		"CREATE TABLE IF NOT EXISTS " + a.batchesTable() + ` (
+  consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL, kafka_partition INT NOT NULL,
+  first_offset BIGINT NOT NULL, last_offset BIGINT NOT NULL, records INT NOT NULL, applied_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (consumer, topic, kafka_partition, first_offset)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+	}
+	for _, s := range stmts {
+		if _, err := a.DB.ExecContext(ctx, a.Marker+" "+s); err != nil {
+			return fmt.Errorf("create the offsets tables in %s (the sink user needs CREATE there): %w", a.OffsetsDB, err)
+		}
+	}
+	return nil
+}
+
+func (a *Applier) offsetsTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_offsets`" }
+func (a *Applier) batchesTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_batches`" }
+
+// NextOffset reads the offset a partition resumes at; found is false when nothing was applied yet.
+func (a *Applier) NextOffset(ctx context.Context, topic string, partition int) (next int64, found bool, err error) {
+	err = a.DB.QueryRowContext(ctx, a.Marker+" SELECT next_offset FROM "+a.offsetsTable()+
+		" WHERE consumer = ? AND topic = ? AND kafka_partition = ?", a.Consumer, topic, partition).Scan(&next)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, false, nil
+	}
+	return next, err == nil, err
+}
+
+// OffsetRow is one stored offset.
+type OffsetRow struct {
+	Topic     string
+	Partition int
+	Next      int64
+}
+
+// Offsets lists this connector's stored offsets.
+func (a *Applier) Offsets(ctx context.Context) ([]OffsetRow, error) {
+	rows, err := a.DB.QueryContext(ctx, a.Marker+" SELECT topic, kafka_partition, next_offset FROM "+a.offsetsTable()+
+		" WHERE consumer = ? ORDER BY topic, kafka_partition", a.Consumer)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []OffsetRow
+	for rows.Next() {
+		var r OffsetRow
+		if err := rows.Scan(&r.Topic, &r.Partition, &r.Next); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}
+
+// SetOffset stores next as a partition's resume offset (operators' `offsets set`).
+func (a *Applier) SetOffset(ctx context.Context, topic string, partition int, next int64) error {
+	_, err := a.DB.ExecContext(ctx, a.Marker+" INSERT INTO "+a.offsetsTable()+
+		" (consumer, topic, kafka_partition, next_offset, updated_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))"+
+		" ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), updated_at = VALUES(updated_at)", a.Consumer, topic, partition, next)
+	return err
+}
+
+// Apply runs plan in one transaction: it locks the partition's offset row, skips the whole plan when the
+// stored offset is already past lastOffset (the batch was applied before), applies the actions, stores
+// lastOffset+1 and commits. Actions below the stored offset are dropped.
+func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstOffset, lastOffset int64, plan *batch.Plan) (Result, error) {
+	var res Result
+	tx, err := a.DB.BeginTx(ctx, nil)
+	if err != nil {
+		return res, err
+	}
+	defer tx.Rollback()
+	var stored int64 = -1
+	err = tx.QueryRowContext(ctx, a.Marker+" SELECT next_offset FROM "+a.offsetsTable()+
+		" WHERE consumer = ? AND topic = ? AND kafka_partition = ? FOR UPDATE", a.Consumer, topic, partition).Scan(&stored)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return res, fmt.Errorf("read the offset of %s[%d]: %w", topic, partition, err)
+	}
+	if stored > lastOffset {
+		res.NextOffset = stored
+		return res, tx.Commit() // applied before
+	}
+	for _, tp := range plan.Tables {
+		n, err := a.applyTable(ctx, tx, tp, stored)
+		if err != nil {
+			return res, err
+		}
+		res.Applied += n
+	}
+	res.NextOffset = lastOffset + 1
+	if _, err := tx.ExecContext(ctx, a.Marker+" INSERT INTO "+a.offsetsTable()+
+		" (consumer, topic, kafka_partition, next_offset, updated_at) VALUES (?, ?, ?, ?, UTC_TIMESTAMP(6))"+
+		" ON DUPLICATE KEY UPDATE next_offset = VALUES(next_offset), updated_at = VALUES(updated_at)",
+		a.Consumer, topic, partition, res.NextOffset); err != nil {
+		return res, fmt.Errorf("store the offset of %s[%d]: %w", topic, partition, err)
+	}
+	if a.BatchLog {
+		if _, err := tx.ExecContext(ctx, a.Marker+" INSERT INTO "+a.batchesTable()+
+			" (consumer, topic, kafka_partition, first_offset, last_offset, records, applied_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			a.Consumer, topic, partition, max(firstOffset, stored), lastOffset, plan.Records); err != nil {
+			return res, fmt.Errorf("log the batch of %s[%d]: %w", topic, partition, err)
+		}
+	}
+	return res, tx.Commit()
+}
+
+// applyTable writes one table's actions: deletes first, then upserts grouped by column list. Each key
+// has exactly one final action, so this order keeps per-key order.
+func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, tp *batch.TablePlan, stored int64) (int, error) {
+	meta, err := a.Tables.Get(ctx, tp.Table)
+	if errors.Is(err, ErrNoTable) && a.Evolve {
+		meta, err = a.createTable(ctx, tp)
+	}
+	if err != nil {
+		return 0, err
+	}
+	if tp.Truncate {
+		if _, err := tx.ExecContext(ctx, a.Marker+" DELETE FROM "+meta.quoted); err != nil {
+			return 0, fmt.Errorf("truncate %s: %w", tp.Table, err)
+		}
+	}
+	var deletes []*batch.Action
+	var upserts []*batch.Action
+	for _, act := range tp.Actions {
+		if act.Offset < stored {
+			continue
+		}
+		if act.Delete {
+			deletes = append(deletes, act)
+		} else {
+			upserts = append(upserts, act)
+		}
+	}
+	for len(deletes) > 0 {
+		n := min(len(deletes), a.RowsPerStmt)
+		if err := a.delete(ctx, tx, meta, deletes[:n]); err != nil {
+			return 0, err
+		}
+		deletes = deletes[n:]
+	}
+	// Group upserts by their column list (an ALTER in the batch changes it).
+	var groupOrder []string
+	groups := map[string][]*batch.Action{}
+	for _, act := range upserts {
+		sig := columnsSignature(act.Row)
+		if _, ok := groups[sig]; !ok {
+			groupOrder = append(groupOrder, sig)
+		}
+		groups[sig] = append(groups[sig], act)
+	}
+	for _, sig := range groupOrder {
+		acts := groups[sig]
+		for len(acts) > 0 {
+			n := min(len(acts), a.RowsPerStmt)
+			if err := a.upsert(ctx, tx, meta, acts[:n]); err != nil {
+				return 0, err
+			}
+			acts = acts[n:]
+		}
+	}
+	return len(tp.Actions), nil
+}
+
+func columnsSignature(row *envelope.Schema) string {
+	var b strings.Builder
+	for _, f := range row.Fields {
+		b.WriteString(f.Name)
+		b.WriteByte(0)
+	}
+	return b.String()
+}
+
+// delete runs DELETE … WHERE (k1, k2) IN ((?, ?), …).
+func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	keyCols := acts[0].KeyCols
+	cols := make([]string, len(keyCols))
+	for i, c := range keyCols {
+		col, err := meta.column(c)
+		if err != nil {
+			return err
+		}
+		cols[i] = quote(col.Name)
+	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	var q strings.Builder
+	q.WriteString(a.Marker + " DELETE FROM " + meta.quoted + " WHERE (" + strings.Join(cols, ", ") + ") IN (")
+	args := make([]any, 0, len(acts)*len(cols))
+	for i, act := range acts {
+		if len(act.KeyCols) != len(keyCols) {
+			return fmt.Errorf("%s: records with different key columns in one batch", meta.Table)
+		}
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tuple)
+		for j, c := range act.KeyCols {
+			v, err := meta.bind(c, schemaAt(act.KeySch, j), act.Key[j])
+			if err != nil {
+				return err
+			}
+			args = append(args, v)
+		}
+	}
+	q.WriteString(")")
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("delete from %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+func schemaAt(s []*envelope.Schema, i int) *envelope.Schema {
+	if i < len(s) {
+		return s[i]
+	}
+	return nil
+}
+
+// upsert runs INSERT … VALUES (…), … ON DUPLICATE KEY UPDATE c = VALUES(c), ….
+func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	row := acts[0].Row
+	cols := make([]string, len(row.Fields))
+	for i, f := range row.Fields {
+		col, err := meta.column(f.Name)
+		if err != nil {
+			if !a.Evolve || f.Schema == nil {
+				return err
+			}
+			if col, err = a.Tables.AddColumn(ctx, meta, f, a.Marker); err != nil {
+				return err
+			}
+		}
+		cols[i] = quote(col.Name)
+	}
+	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
+	var q strings.Builder
+	q.Grow(64 + len(acts)*len(tuple))
+	q.WriteString(a.Marker + " INSERT INTO " + meta.quoted + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	args := make([]any, 0, len(acts)*len(cols))
+	for i, act := range acts {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(tuple)
+		for j, f := range act.Row.Fields {
+			v, err := meta.bind(f.Name, f.Schema, act.Values[j])
+			if err != nil {
+				return err
+			}
+			args = append(args, v)
+		}
+	}
+	q.WriteString(" ON DUPLICATE KEY UPDATE ")
+	for i, c := range cols {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		q.WriteString(c + " = VALUES(" + c + ")")
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("upsert into %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+// bind converts one value for the column it goes to; untyped values (schemaless JSON) are typed by the
+// target column first.
+func (m *TableMeta) bind(name string, s *envelope.Schema, v any) (any, error) {
+	col, err := m.column(name)
+	if err != nil {
+		return nil, err
+	}
+	if s == nil {
+		if s = col.schema; s == nil {
+			return nil, fmt.Errorf("%s.%s: column type %s cannot be read from schemaless JSON", m.Table, name, col.DataType)
+		}
+		if v, err = envelope.ConvertUntyped(s, v); err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", m.Table, name, err)
+		}
+	}
+	out, err := schemas.ToSQL(s, v, schemas.Target{Unsigned: col.Unsigned})
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s: %w", m.Table, name, err)
+	}
+	return out, nil
+}
+
+// quote quotes an identifier; names were validated (no backticks) before they get here.
+func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
+
+// createTable creates a missing target table from the first upsert's row schema, keyed by its key
+// columns (schema_evolution=basic).
+func (a *Applier) createTable(ctx context.Context, tp *batch.TablePlan) (*TableMeta, error) {
+	var first *batch.Action
+	for _, act := range tp.Actions {
+		if !act.Delete && act.Row != nil && (len(act.Row.Fields) == 0 || act.Row.Fields[0].Schema != nil) {
+			first = act
+			break
+		}
+	}
+	if first == nil {
+		return nil, fmt.Errorf("%s: %w, and no record of the batch has a schema to create it from", tp.Table, ErrNoTable)
+	}
+	isKey := map[string]bool{}
+	for _, k := range first.KeyCols {
+		isKey[k] = true
+	}
+	var defs []string
+	for _, f := range first.Row.Fields {
+		typ, err := SQLType(f.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("create %s: column %s: %w", tp.Table, f.Name, err)
+		}
+		if isKey[f.Name] { // key columns need a bounded length
+			typ = strings.NewReplacer("LONGTEXT", "VARCHAR(255)", "LONGBLOB", "VARBINARY(255)").Replace(typ)
+		}
+		null := " NULL"
+		if !f.Schema.Optional {
+			null = " NOT NULL"
+		}
+		if strings.HasSuffix(typ, " NULL") {
+			typ, null = strings.TrimSuffix(typ, " NULL"), " NULL"
+		}
+		defs = append(defs, quote(f.Name)+" "+typ+null)
+	}
+	keys := make([]string, len(first.KeyCols))
+	for i, k := range first.KeyCols {
+		keys[i] = quote(k)
+	}
+	defs = append(defs, "PRIMARY KEY ("+strings.Join(keys, ", ")+")")
+	stmt := a.Marker + " CREATE TABLE IF NOT EXISTS " + quote(tp.Table.DB) + "." + quote(tp.Table.Name) +
+		" (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
+	if _, err := a.DB.ExecContext(ctx, stmt); err != nil {
+		return nil, fmt.Errorf("create %s: %w", tp.Table, err)
+	}
+	return a.Tables.Get(ctx, tp.Table)
+}

@@ -1,0 +1,218 @@
+// Package batch turns the records of one partition batch into a plan: per target table, the final action
+// for each key, in the order the keys were first touched. Within a batch the last image of a key wins, a
+// delete after an upsert wins, and a key change is a delete of the old key plus an upsert of the new one,
+// so per-key order is never broken.
+package batch
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tandemcdc/tandem/envelope"
+	"github.com/tandemcdc/tandem/sink-connector/internal/config"
+)
+
+// Table names a target table.
+type Table struct{ DB, Name string }
+
+func (t Table) String() string { return t.DB + "." + t.Name }
+
+// Action is the final state of one key in a batch.
+type Action struct {
+	Delete  bool
+	KeyCols []string
+	Key     []any // Connect values (untyped when the record had no schema)
+	KeySch  []*envelope.Schema
+	Row     *envelope.Schema // upserts: the row struct; fields with nil schemas when untyped
+	Values  []any
+	Offset  int64 // of the record that decided it
+	RawKey  []byte
+}
+
+// TablePlan holds the actions of one table, in first-touch order.
+type TablePlan struct {
+	Table    Table
+	Actions  []*Action
+	Truncate bool // an op=t came first: TRUNCATE before the actions
+	index    map[string]int
+}
+
+// Plan is what one batch does to the target.
+type Plan struct {
+	Tables  []*TablePlan
+	byTable map[Table]*TablePlan
+	// Counts for metrics.
+	Records, Skipped, Tombstones int
+	LastSourceTime             time.Time
+}
+
+// Bad is a record that cannot be applied: it goes to the dead-letter topic or stops the sink.
+type Bad struct {
+	Msg kafka.Message
+	Err error
+}
+
+func (b *Bad) Error() string {
+	return fmt.Sprintf("%s[%d]@%d key %s: %s", b.Msg.Topic, b.Msg.Partition, b.Msg.Offset, printable(b.Msg.Key), b.Err)
+}
+
+func (b *Bad) Unwrap() error { return b.Err }
+
+func printable(b []byte) string {
+	if b == nil {
+		return "null"
+	}
+	if len(b) > 200 {
+		return fmt.Sprintf("%q…", b[:200])
+	}
+	return fmt.Sprintf("%q", b)
+}
+
+// Builder decodes records and plans them. It caches parsed schemas and is not safe for concurrent use:
+// each partition worker has its own.
+type Builder struct {
+	Marker     string // records whose source.query contains it are skipped, when SkipMarked
+	SkipMarked bool
+	Truncate   bool
+	Database   string // routing.database
+	Routes     []config.Route
+	cache      *envelope.SchemaCache
+}
+
+// NewBuilder returns a builder for the configuration.
+func NewBuilder(cfg *config.Config) (*Builder, error) {
+	routes, err := cfg.Routes()
+	if err != nil {
+		return nil, err
+	}
+	return &Builder{Marker: cfg.Apply.Marker, SkipMarked: cfg.Apply.SkipMarked, Truncate: cfg.Apply.Truncate,
+		Database: cfg.Routing.Database, Routes: routes, cache: envelope.NewSchemaCache(256)}, nil
+}
+
+// Build plans msgs (one partition, in offset order). Records that cannot be decoded or routed are
+// returned as bad, in order, and left out of the plan.
+func (b *Builder) Build(msgs []kafka.Message) (*Plan, []*Bad) {
+	p := &Plan{byTable: map[Table]*TablePlan{}}
+	var bad []*Bad
+	for i := range msgs {
+		if err := b.add(p, &msgs[i]); err != nil {
+			bad = append(bad, &Bad{Msg: msgs[i], Err: err})
+		}
+	}
+	return p, bad
+}
+
+func (b *Builder) add(p *Plan, m *kafka.Message) error {
+	p.Records++
+	if len(m.Value) == 0 { // tombstone: the delete before it did the work
+		p.Tombstones++
+		return nil
+	}
+	ev, err := envelope.DecodeEnvelopeJSON(m.Value, b.cache)
+	if err != nil {
+		return fmt.Errorf("undecodable value: %w", err)
+	}
+	if b.SkipMarked && b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker) {
+		p.Skipped++
+		return nil
+	}
+	if ev.Source.TsMs > 0 {
+		p.LastSourceTime = time.UnixMilli(ev.Source.TsMs)
+	}
+	table, err := b.route(m.Topic, ev)
+	if err != nil {
+		return err
+	}
+	tp := p.byTable[table]
+	if tp == nil {
+		tp = &TablePlan{Table: table, index: map[string]int{}}
+		p.byTable[table] = tp
+		p.Tables = append(p.Tables, tp)
+	}
+	if ev.Op == envelope.OpTruncate {
+		if !b.Truncate {
+			p.Skipped++
+			return nil
+		}
+		// Everything planned for the table before the truncate is moot.
+		tp.Actions, tp.index, tp.Truncate = nil, map[string]int{}, true
+		return nil
+	}
+	key, err := envelope.DecodeKeyJSON(m.Key, b.cache)
+	if err != nil {
+		return fmt.Errorf("undecodable key: %w", err)
+	}
+	if key == nil || len(key.Values) == 0 {
+		return fmt.Errorf("record has no key: tandem's sink applies tables with a primary key (or a NOT NULL unique key) only")
+	}
+	for _, n := range key.Names {
+		if !config.ValidIdentifier(n) {
+			return fmt.Errorf("key field name %q is not a valid column name", n)
+		}
+	}
+	a := &Action{KeyCols: key.Names, Key: key.Values, Offset: m.Offset, RawKey: m.Key}
+	if key.Schema != nil {
+		for _, f := range key.Schema.Fields {
+			a.KeySch = append(a.KeySch, f.Schema)
+		}
+	}
+	switch ev.Op {
+	case envelope.OpDelete:
+		a.Delete = true
+	case envelope.OpCreate, envelope.OpUpdate, envelope.OpRead:
+		if ev.After == nil {
+			return fmt.Errorf("op %s without an after image", ev.Op)
+		}
+		for _, f := range ev.Row.Fields {
+			if !config.ValidIdentifier(f.Name) {
+				return fmt.Errorf("field name %q is not a valid column name", f.Name)
+			}
+		}
+		a.Row, a.Values = ev.Row, ev.After
+	default:
+		return fmt.Errorf("op %s is not applied", ev.Op)
+	}
+	k := string(m.Key)
+	if i, ok := tp.index[k]; ok {
+		tp.Actions[i] = a // the last image wins, a later delete wins
+	} else {
+		tp.index[k] = len(tp.Actions)
+		tp.Actions = append(tp.Actions, a)
+	}
+	return nil
+}
+
+// route finds the target table: the source block's database and table (else the topic's last two
+// parts), the routing.tables rules, then routing.database.
+func (b *Builder) route(topic string, ev *envelope.Event) (Table, error) {
+	t := Table{DB: ev.Source.DB, Name: ev.Source.Table}
+	if t.DB == "" || t.Name == "" {
+		parts := strings.Split(topic, ".")
+		if len(parts) < 3 {
+			return t, fmt.Errorf("no source db/table and topic %q is not <prefix>.<db>.<table>", topic)
+		}
+		t = Table{DB: parts[len(parts)-2], Name: parts[len(parts)-1]}
+	}
+	full := t.DB + "." + t.Name
+	for _, r := range b.Routes {
+		if r.Match.MatchString(full) {
+			out := r.Match.ReplaceAllString(full, r.Replace)
+			db, name, ok := strings.Cut(out, ".")
+			if !ok {
+				return t, fmt.Errorf("routing rule %s gives %q, not db.table", r.Match, out)
+			}
+			t = Table{DB: db, Name: name}
+			break
+		}
+	}
+	if b.Database != "" {
+		t.DB = b.Database
+	}
+	if !config.ValidIdentifier(t.DB) || !config.ValidIdentifier(t.Name) {
+		return t, fmt.Errorf("target table %q is not a valid name", full)
+	}
+	return t, nil
+}

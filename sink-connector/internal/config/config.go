@@ -1,0 +1,234 @@
+// Package config is the sink connector's configuration: one struct with nested sections, its defaults,
+// and a validation that reports every problem at once, each named by its key.
+package config
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tandemcdc/tandem/internal/cfgload"
+	"github.com/tandemcdc/tandem/internal/endpoint"
+)
+
+// Config is everything the sink connector reads at start-up.
+type Config struct {
+	Name          string    `yaml:"name" help:"connector name: the Kafka consumer group and the key of its offsets in the target"`
+	MySQL         MySQL     `yaml:"mysql"`
+	Kafka         Kafka     `yaml:"kafka"`
+	Apply         Apply     `yaml:"apply"`
+	Routing       Routing   `yaml:"routing"`
+	Offsets       Offsets   `yaml:"offsets"`
+	Metrics       Metrics   `yaml:"metrics"`
+	Log           LogConfig `yaml:"log"`
+	MemoryLimitMB int       `yaml:"memory_limit_mb" help:"soft memory limit of the Go runtime in MiB; 0 = none"`
+}
+
+// MySQL is the target database.
+type MySQL struct {
+	Flavor       string       `yaml:"flavor" help:"mariadb or mysql"`
+	Addr         string       `yaml:"addr" help:"host:port of the target server"`
+	User         string       `yaml:"user" help:"user with SELECT, INSERT, UPDATE, DELETE (and CREATE for the offsets table)"`
+	Password     string       `yaml:"password" secret:"true" help:"password (prefer the environment or password_file)"`
+	PasswordFile string       `yaml:"password_file" help:"file holding the password"`
+	TLS          endpoint.TLS `yaml:"tls"`
+}
+
+// Kafka is where the change topics are read.
+type Kafka struct {
+	Brokers     []string      `yaml:"brokers" help:"bootstrap brokers host:port, comma-separated"`
+	Topics      []string      `yaml:"topics" help:"topics to apply"`
+	TopicsRegex string        `yaml:"topics_regex" help:"apply every topic whose whole name matches (checked at start and every refresh)"`
+	Refresh     time.Duration `yaml:"topics_refresh" help:"how often topics_regex is matched against the cluster's topics"`
+	SASL        endpoint.SASL `yaml:"sasl"`
+	TLS         endpoint.TLS  `yaml:"tls"`
+}
+
+// Apply shapes batches and their transactions.
+type Apply struct {
+	BatchSize     int           `yaml:"batch_size" help:"records per partition batch (one database transaction)"`
+	BatchWait     time.Duration `yaml:"batch_wait" help:"how long a partial batch waits for more records"`
+	Connections   int           `yaml:"connections" help:"database connections: partitions applied in parallel"`
+	RowsPerStmt   int           `yaml:"rows_per_statement" help:"rows per multi-row INSERT or DELETE statement"`
+	Marker        string        `yaml:"marker" help:"comment that starts every statement the sink runs, e.g. /* dts */"`
+	SkipMarked    bool          `yaml:"skip_marked" help:"skip records whose source.query contains the marker (loop prevention)"`
+	Truncate      bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
+	DeadLetter    string        `yaml:"dead_letter_topic" help:"topic for records that cannot be applied; empty = stop the sink on such a record"`
+	MaxRetries    int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
+	BatchLog      bool          `yaml:"batch_log" help:"record every applied batch's offset range in tandem_sink_batches (audit)"`
+	SchemaChanges string        `yaml:"schema_evolution" help:"none, or basic: create missing tables and add missing columns"`
+}
+
+// Routing maps a record's source database and table to a target table.
+type Routing struct {
+	Database string   `yaml:"database" help:"write every table into this database (fan-in); empty = the source database"`
+	Tables   []string `yaml:"tables" help:"rename rules 'regex=replacement' on db.table, first match wins, e.g. shop\\.(.*)=replica.$1"`
+}
+
+// Offsets says where the sink keeps its Kafka offsets in the target database.
+type Offsets struct {
+	Database string `yaml:"database" help:"database of the tandem_sink_offsets table (created when missing)"`
+}
+
+// Metrics serves Prometheus metrics and a health check.
+type Metrics struct {
+	Addr string `yaml:"addr" help:"listen address of /metrics and /healthz, e.g. 127.0.0.1:9188; empty = off"`
+}
+
+// LogConfig sets logging.
+type LogConfig struct {
+	Level  string `yaml:"level" help:"debug, info, warn or error"`
+	Format string `yaml:"format" help:"text or json"`
+}
+
+// Default returns the defaults.
+func Default() *Config {
+	return &Config{
+		Name:  "tandem-sink",
+		MySQL: MySQL{Flavor: "mariadb", Addr: "127.0.0.1:3306", User: "tandem_sink"},
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Refresh: 30 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
+		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 500,
+			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none"},
+		Offsets:       Offsets{Database: "tandem"},
+		Log:           LogConfig{Level: "info", Format: "text"},
+		MemoryLimitMB: 120,
+	}
+}
+
+// Resolve reads secrets from their files.
+func (c *Config) Resolve() error {
+	var err error
+	c.MySQL.Password, err = cfgload.Secret(c.MySQL.Password, c.MySQL.PasswordFile, "mysql.password")
+	return errors.Join(err, c.Kafka.SASL.Resolve("kafka.sasl"))
+}
+
+// markerPattern is a plain SQL comment: not an executable /*! */ or optimizer-hint /*+ */ comment.
+var markerPattern = regexp.MustCompile(`^/\*[ A-Za-z0-9_=.:,@-][^*]*\*/$`)
+
+// Validate reports every invalid setting, each named by its key.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if c.Name == "" {
+		bad("name", "must be set")
+	}
+	if c.MySQL.Flavor != "mariadb" && c.MySQL.Flavor != "mysql" {
+		bad("mysql.flavor", "%q: want mariadb or mysql", c.MySQL.Flavor)
+	}
+	if _, _, err := net.SplitHostPort(c.MySQL.Addr); err != nil {
+		bad("mysql.addr", "%q is not host:port", c.MySQL.Addr)
+	}
+	if c.MySQL.User == "" {
+		bad("mysql.user", "must be set")
+	}
+	if len(c.Kafka.Brokers) == 0 {
+		bad("kafka.brokers", "must list at least one broker")
+	}
+	for _, b := range c.Kafka.Brokers {
+		if _, _, err := net.SplitHostPort(b); err != nil {
+			bad("kafka.brokers", "%q is not host:port", b)
+		}
+	}
+	if (len(c.Kafka.Topics) == 0) == (c.Kafka.TopicsRegex == "") {
+		bad("kafka.topics", "give either kafka.topics or kafka.topics_regex")
+	}
+	if c.Kafka.TopicsRegex != "" {
+		if _, err := regexp.Compile(c.Kafka.TopicsRegex); err != nil {
+			bad("kafka.topics_regex", "%s", err)
+		}
+	}
+	if c.Kafka.Refresh <= 0 {
+		bad("kafka.topics_refresh", "must be positive")
+	}
+	errs = append(errs, c.Kafka.SASL.Validate("kafka.sasl")...)
+	if c.Apply.BatchSize < 1 || c.Apply.RowsPerStmt < 1 {
+		bad("apply.batch_size", "apply.batch_size and apply.rows_per_statement must be at least 1")
+	}
+	if c.Apply.BatchWait <= 0 {
+		bad("apply.batch_wait", "must be positive")
+	}
+	if c.Apply.Connections < 1 {
+		bad("apply.connections", "must be at least 1")
+	}
+	if !markerPattern.MatchString(c.Apply.Marker) || strings.Contains(c.Apply.Marker[2:len(c.Apply.Marker)-2], "*/") {
+		bad("apply.marker", "%q must be one plain comment such as /* dts */ or /* dts origin=A */ (not /*! or /*+)", c.Apply.Marker)
+	}
+	if c.Apply.MaxRetries < 0 {
+		bad("apply.max_retries", "must not be negative")
+	}
+	if c.Apply.SchemaChanges != "none" && c.Apply.SchemaChanges != "basic" {
+		bad("apply.schema_evolution", "%q: want none or basic", c.Apply.SchemaChanges)
+	}
+	if _, err := c.Routes(); err != nil {
+		bad("routing.tables", "%s", err)
+	}
+	if c.Routing.Database != "" && !ValidIdentifier(c.Routing.Database) {
+		bad("routing.database", "%q is not a valid database name", c.Routing.Database)
+	}
+	if !ValidIdentifier(c.Offsets.Database) {
+		bad("offsets.database", "%q is not a valid database name", c.Offsets.Database)
+	}
+	if c.MemoryLimitMB < 0 {
+		bad("memory_limit_mb", "must not be negative")
+	}
+	if _, err := c.MySQLTLS(); err != nil {
+		bad("mysql.tls", "%s", err)
+	}
+	if _, _, err := c.KafkaClients(); err != nil {
+		bad("kafka", "%s", err)
+	}
+	return errors.Join(errs...)
+}
+
+// Route is one rename rule.
+type Route struct {
+	Match   *regexp.Regexp
+	Replace string
+}
+
+// Routes compiles routing.tables.
+func (c *Config) Routes() ([]Route, error) {
+	var out []Route
+	for _, rule := range c.Routing.Tables {
+		pattern, repl, ok := strings.Cut(rule, "=")
+		if !ok {
+			return nil, fmt.Errorf("%q: want regex=replacement", rule)
+		}
+		re, err := regexp.Compile("^(?:" + pattern + ")$")
+		if err != nil {
+			return nil, fmt.Errorf("%q: %w", rule, err)
+		}
+		out = append(out, Route{Match: re, Replace: repl})
+	}
+	return out, nil
+}
+
+// ValidIdentifier reports whether a database, table or column name may be used (always quoted): 1 to 64
+// characters, no backtick, no control character, valid UTF-8, not only spaces.
+func ValidIdentifier(s string) bool {
+	if s == "" || len([]rune(s)) > 64 || strings.TrimSpace(s) == "" || strings.HasSuffix(s, " ") {
+		return false
+	}
+	for _, r := range s {
+		if r == '`' || r < 0x20 || r == 0x7f || r == '\uFFFD' {
+			return false
+		}
+	}
+	return true
+}
+
+// MySQLTLS returns the TLS client configuration for the target, or nil when TLS is off.
+func (c *Config) MySQLTLS() (*tls.Config, error) { return c.MySQL.TLS.Client(c.MySQL.Addr) }
+
+// KafkaClients returns the kafka-go transport and dialer for the configured cluster.
+func (c *Config) KafkaClients() (*kafka.Transport, *kafka.Dialer, error) {
+	return endpoint.KafkaClients(c.Kafka.Brokers, c.Kafka.TLS, c.Kafka.SASL)
+}

@@ -1,0 +1,425 @@
+// Package consume runs the sink: a Kafka consumer group whose generations assign partitions; each
+// assigned partition is read from the offset stored in the target database, in batches that are planned
+// and applied in one database transaction with that offset.
+package consume
+
+import (
+	"context"
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"regexp"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tandemcdc/tandem/sink-connector/internal/apply"
+	"github.com/tandemcdc/tandem/sink-connector/internal/batch"
+	"github.com/tandemcdc/tandem/sink-connector/internal/config"
+	"github.com/tandemcdc/tandem/sink-connector/internal/metrics"
+)
+
+// Sink is the running consumer.
+type Sink struct {
+	Cfg       *config.Config
+	Applier   *apply.Applier
+	Dialer    *kafka.Dialer
+	Transport *kafka.Transport
+	Log       *slog.Logger
+	Metrics   *metrics.Metrics
+
+	dlq     *kafka.Writer
+	failMu  sync.Mutex
+	failure error
+}
+
+// Run consumes until ctx is cancelled (the in-flight batches finish, then the group is left) or a record
+// stops the sink.
+func (s *Sink) Run(ctx context.Context) error {
+	if s.Cfg.Apply.DeadLetter != "" {
+		s.dlq = &kafka.Writer{Addr: kafka.TCP(s.Cfg.Kafka.Brokers...), Topic: s.Cfg.Apply.DeadLetter, Transport: s.Transport,
+			RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond, AllowAutoTopicCreation: false}
+		defer s.dlq.Close()
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	for {
+		topics, err := s.Topics(ctx)
+		if err != nil {
+			return err
+		}
+		if len(topics) == 0 {
+			s.Log.Warn("no topic matches yet; waiting", "topics_regex", s.Cfg.Kafka.TopicsRegex)
+		} else if err := s.runGroup(ctx, cancel, topics); err != nil {
+			return err
+		}
+		if err := s.failed(); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		if len(topics) == 0 {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-time.After(s.Cfg.Kafka.Refresh):
+			}
+		}
+	}
+}
+
+// Topics lists the configured topics, or the cluster's topics matching topics_regex.
+func (s *Sink) Topics(ctx context.Context) ([]string, error) {
+	if s.Cfg.Kafka.TopicsRegex == "" {
+		return s.Cfg.Kafka.Topics, nil
+	}
+	re := regexp.MustCompile("^(?:" + s.Cfg.Kafka.TopicsRegex + ")$")
+	client := &kafka.Client{Addr: kafka.TCP(s.Cfg.Kafka.Brokers...), Transport: s.Transport, Timeout: 10 * time.Second}
+	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
+	if err != nil {
+		return nil, fmt.Errorf("list topics: %w", err)
+	}
+	var out []string
+	for _, t := range md.Topics {
+		if re.MatchString(t.Name) && !t.Internal {
+			out = append(out, t.Name)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
+// runGroup joins the group for topics and serves its generations. It returns nil to let Run re-read the
+// topic list (topics_regex found new topics), after a stop or when ctx ends.
+func (s *Sink) runGroup(ctx context.Context, stop context.CancelCauseFunc, topics []string) error {
+	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
+		ID: s.Cfg.Name, Brokers: s.Cfg.Kafka.Brokers, Dialer: s.Dialer, Topics: topics,
+		GroupBalancers:    []kafka.GroupBalancer{kafka.RangeGroupBalancer{}},
+		HeartbeatInterval: 3 * time.Second, SessionTimeout: 30 * time.Second, RebalanceTimeout: 30 * time.Second,
+		WatchPartitionChanges: true, StartOffset: kafka.FirstOffset, Timeout: 10 * time.Second,
+	})
+	if err != nil {
+		return fmt.Errorf("consumer group %s: %w", s.Cfg.Name, err)
+	}
+	defer group.Close()
+	s.Log.Info("joining the consumer group", "group", s.Cfg.Name, "topics", topics)
+
+	groupCtx, endGroup := context.WithCancel(ctx)
+	defer endGroup()
+	if s.Cfg.Kafka.TopicsRegex != "" {
+		go s.watchTopics(groupCtx, endGroup, topics)
+	}
+	backoff := time.Second
+	for {
+		gen, err := group.Next(groupCtx)
+		if groupCtx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			s.Log.Warn("consumer group generation failed; retrying", "err", err, "retry_in", backoff)
+			s.Metrics.Retries.Inc()
+			select {
+			case <-groupCtx.Done():
+				return nil
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 30*time.Second)
+			continue
+		}
+		backoff = time.Second
+		s.Metrics.SetHealthy(true)
+		for topic, parts := range gen.Assignments {
+			for _, p := range parts {
+				s.Log.Info("partition assigned", "topic", topic, "partition", p.ID, "generation", gen.ID)
+				gen.Start(func(pctx context.Context) {
+					if err := s.partition(pctx, topic, p.ID); err != nil {
+						s.fail(err)
+						stop(err)
+					}
+				})
+			}
+		}
+	}
+}
+
+// watchTopics ends the group when the topics matching topics_regex change, so it is joined again with them.
+func (s *Sink) watchTopics(ctx context.Context, end context.CancelFunc, current []string) {
+	tick := time.NewTicker(s.Cfg.Kafka.Refresh)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			now, err := s.Topics(ctx)
+			if err == nil && !slices.Equal(now, current) {
+				s.Log.Info("the topics matching topics_regex changed; rejoining", "topics", now)
+				end()
+				return
+			}
+		}
+	}
+}
+
+func (s *Sink) fail(err error) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if s.failure == nil {
+		s.failure = err
+	}
+}
+
+func (s *Sink) failed() error {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	return s.failure
+}
+
+// partition applies one partition until its generation ends. It returns an error only for a record that
+// must stop the sink.
+func (s *Sink) partition(ctx context.Context, topic string, partition int) error {
+	log := s.Log.With("topic", topic, "partition", partition)
+	var next int64
+	for {
+		n, found, err := s.Applier.NextOffset(ctx, topic, partition)
+		if err == nil {
+			next = kafka.FirstOffset
+			if found {
+				next = n
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		log.Warn("cannot read the stored offset; retrying", "err", err)
+		if !sleep(ctx, 2*time.Second) {
+			return nil
+		}
+	}
+	r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.Cfg.Kafka.Brokers, Topic: topic, Partition: partition, Dialer: s.Dialer,
+		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: s.Cfg.Apply.BatchWait, QueueCapacity: s.Cfg.Apply.BatchSize})
+	defer r.Close()
+	if err := r.SetOffset(next); err != nil {
+		return fmt.Errorf("%s[%d]: set offset %d: %w", topic, partition, next, err)
+	}
+	log.Info("applying", "from_offset", offsetText(next))
+	builder, err := batch.NewBuilder(s.Cfg)
+	if err != nil {
+		return err
+	}
+	msgs := make([]kafka.Message, 0, s.Cfg.Apply.BatchSize)
+	for {
+		msgs = msgs[:0]
+		msgs, err = s.fetch(ctx, r, msgs)
+		if len(msgs) > 0 {
+			// The batch read is applied even when the generation ends meanwhile: the offset stored with it
+			// keeps the next owner from applying it again.
+			if aerr := s.applyBatch(context.WithoutCancel(ctx), builder, topic, partition, msgs); aerr != nil {
+				return aerr
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			log.Warn("reading the partition failed; retrying", "err", err)
+			if !sleep(ctx, time.Second) {
+				return nil
+			}
+		}
+	}
+}
+
+// fetch reads up to batch_size records, waiting at most batch_wait after the first.
+func (s *Sink) fetch(ctx context.Context, r *kafka.Reader, msgs []kafka.Message) ([]kafka.Message, error) {
+	m, err := r.FetchMessage(ctx)
+	if err != nil {
+		return msgs, err
+	}
+	msgs = append(msgs, m)
+	wctx, cancel := context.WithTimeout(ctx, s.Cfg.Apply.BatchWait)
+	defer cancel()
+	for len(msgs) < s.Cfg.Apply.BatchSize {
+		m, err := r.FetchMessage(wctx)
+		if err != nil {
+			if wctx.Err() != nil && ctx.Err() == nil {
+				return msgs, nil // the wait is over
+			}
+			return msgs, err
+		}
+		msgs = append(msgs, m)
+	}
+	return msgs, nil
+}
+
+// applyBatch plans and applies msgs, retrying transient failures. Records that cannot be applied go to
+// the dead-letter topic, or stop the sink after everything before them is applied.
+func (s *Sink) applyBatch(ctx context.Context, b *batch.Builder, topic string, partition int, msgs []kafka.Message) error {
+	plan, bad := b.Build(msgs)
+	if len(bad) > 0 {
+		if s.dlq == nil {
+			// Apply what precedes the first bad record, then stop on it.
+			first := bad[0].Msg.Offset
+			var before []kafka.Message
+			for _, m := range msgs {
+				if m.Offset < first {
+					before = append(before, m)
+				}
+			}
+			if len(before) > 0 {
+				if err := s.applyBatch(ctx, b, topic, partition, before); err != nil {
+					return err
+				}
+			}
+			return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad[0])
+		}
+		if err := s.deadLetter(ctx, bad); err != nil {
+			return err
+		}
+	}
+	first, last := msgs[0].Offset, msgs[len(msgs)-1].Offset
+	err := s.retry(ctx, topic, partition, func() error {
+		start := time.Now()
+		res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
+		if err == nil {
+			s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
+		}
+		return err
+	})
+	if err == nil || !isDataError(err) {
+		return err
+	}
+	// A data error in a multi-row statement: find the records at fault one by one.
+	return s.isolate(ctx, b, topic, partition, msgs)
+}
+
+// isolate applies msgs one record per transaction, so the record a data error belongs to is known: it
+// goes to the dead-letter topic, or stops the sink.
+func (s *Sink) isolate(ctx context.Context, b *batch.Builder, topic string, partition int, msgs []kafka.Message) error {
+	for i := range msgs {
+		one := msgs[i : i+1]
+		plan, _ := b.Build(one)
+		err := s.retry(ctx, topic, partition, func() error {
+			_, err := s.Applier.Apply(ctx, topic, partition, one[0].Offset, one[0].Offset, plan)
+			return err
+		})
+		if err == nil {
+			s.Metrics.Applied(topic, plan, plan.Records, 0)
+			continue
+		}
+		if !isDataError(err) {
+			return err
+		}
+		bad := &batch.Bad{Msg: msgs[i], Err: err}
+		if s.dlq == nil {
+			return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad)
+		}
+		if err := s.deadLetter(ctx, []*batch.Bad{bad}); err != nil {
+			return err
+		}
+		// Record the skip with the offset, so the record is not tried again.
+		if err := s.retry(ctx, topic, partition, func() error {
+			_, err := s.Applier.Apply(ctx, topic, partition, one[0].Offset, one[0].Offset, &batch.Plan{Records: 1})
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// deadLetter writes records to the dead-letter topic with headers saying where they came from and why.
+func (s *Sink) deadLetter(ctx context.Context, bad []*batch.Bad) error {
+	out := make([]kafka.Message, len(bad))
+	for i, b := range bad {
+		s.Log.Warn("record set aside in the dead-letter topic", "topic", b.Msg.Topic, "partition", b.Msg.Partition,
+			"offset", b.Msg.Offset, "err", b.Err, "dead_letter_topic", s.Cfg.Apply.DeadLetter)
+		out[i] = kafka.Message{Key: b.Msg.Key, Value: b.Msg.Value, Headers: append(slices.Clone(b.Msg.Headers),
+			kafka.Header{Key: "tandem.error", Value: []byte(b.Err.Error())},
+			kafka.Header{Key: "tandem.topic", Value: []byte(b.Msg.Topic)},
+			kafka.Header{Key: "tandem.partition", Value: fmt.Appendf(nil, "%d", b.Msg.Partition)},
+			kafka.Header{Key: "tandem.offset", Value: fmt.Appendf(nil, "%d", b.Msg.Offset)})}
+	}
+	if err := s.dlq.WriteMessages(ctx, out...); err != nil {
+		return fmt.Errorf("write %d records to the dead-letter topic %s: %w", len(out), s.Cfg.Apply.DeadLetter, err)
+	}
+	s.Metrics.DeadLettered.Add(float64(len(out)))
+	return nil
+}
+
+// retry runs fn until it succeeds, fails with a non-transient error, or max_retries is spent, with capped
+// exponential backoff and jitter.
+func (s *Sink) retry(ctx context.Context, topic string, partition int, fn func() error) error {
+	backoff := 100 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || !retryable(err) || (s.Cfg.Apply.MaxRetries > 0 && attempt > s.Cfg.Apply.MaxRetries) {
+			return err
+		}
+		s.Metrics.Retries.Inc()
+		wait := backoff/2 + rand.N(backoff/2+1)
+		s.Log.Warn("batch failed; retrying the transaction", "topic", topic, "partition", partition, "attempt", attempt, "err", err, "retry_in", wait)
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 10*time.Second)
+	}
+}
+
+// retryable: deadlocks, lock wait timeouts, lost connections and timeouts retry the whole transaction.
+func retryable(err error) bool {
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		switch my.Number {
+		case 1205, 1213, 1040, 1053, 2006, 2013, 1927, 4031:
+			return true
+		}
+		return false
+	}
+	var netErr net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.Is(err, mysql.ErrInvalidConn) || errors.As(err, &netErr) ||
+		errors.Is(err, context.DeadlineExceeded)
+}
+
+// dataErrors are the server errors a record's values or target cause: NOT NULL, duplicate, out of range,
+// truncation, bad value, data too long, bad date, unknown table or column, foreign key, bad JSON, bad
+// geometry, check constraint.
+var dataErrors = map[uint16]bool{1048: true, 1062: true, 1264: true, 1265: true, 1366: true, 1406: true, 1292: true,
+	1146: true, 1054: true, 1451: true, 1452: true, 3140: true, 1416: true, 4025: true, 3819: true, 1690: true, 1367: true}
+
+// isDataError: errors that one record causes and no retry fixes. Other permanent errors (privileges, a
+// read-only server) stop the sink without setting records aside.
+func isDataError(err error) bool {
+	if errors.Is(err, apply.ErrNoTable) {
+		return true
+	}
+	var my *mysql.MySQLError
+	if errors.As(err, &my) {
+		return dataErrors[my.Number]
+	}
+	return !retryable(err) && !errors.Is(err, context.Canceled)
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	select {
+	case <-ctx.Done():
+		return false
+	case <-time.After(d):
+		return true
+	}
+}
+
+func offsetText(next int64) string {
+	if next == kafka.FirstOffset {
+		return "earliest"
+	}
+	return fmt.Sprint(next)
+}
