@@ -46,7 +46,7 @@ type Plan struct {
 	byTable map[Table]*TablePlan
 	// Counts for metrics.
 	Records, Skipped, Tombstones int
-	LastSourceTime             time.Time
+	LastSourceTime               time.Time
 }
 
 // Bad is a record that cannot be applied: it goes to the dead-letter topic or stops the sink.
