@@ -39,7 +39,7 @@ mysql:
   read_timeout: 5s
 kafka:
   brokers: [%s]
-  partitions: 3
+  partitions: 4
 filters:
   include_databases: [%s]
   exclude_tables: [%q]

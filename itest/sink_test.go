@@ -1,0 +1,348 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// startSink runs a sink connector writing to B, reading topics (a comma-separated list or a regex).
+func startSink(t *testing.T, env *Env, name, topicsYAML, extra string) *Proc {
+	t.Helper()
+	cfg := fmt.Sprintf(`name: %s
+mysql: {flavor: %s, addr: %s, user: %s}
+kafka: {brokers: [%s], %s}
+apply: {batch_wait: 20ms, connections: 2%s}
+offsets: {database: tandem_itest}
+log: {level: info}
+`, name, env.Flavor, env.MySQLB, env.SinkUser, strings.Join(env.KafkaBrokers, ","), topicsYAML, extra)
+	return Start(t, Binary(t, "sink-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + env.SinkPassword},
+		"run", "--config", WriteConfig(t, cfg))
+}
+
+// sameTable waits until table has the same rows on A and B (compared as text, geometry as WKT).
+func sameTable(t *testing.T, a, b *sql.DB, table string, dump func(*testing.T, *sql.DB, string) map[string]map[string]string, timeout time.Duration) {
+	t.Helper()
+	var diff string
+	deadline := time.Now().Add(timeout)
+	for {
+		ra, rb := dump(t, a, table), dump(t, b, table)
+		diff = rowsDiff(ra, rb)
+		if diff == "" {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s differs between A and B after %s:\n%s", table, timeout, diff)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func rowsDiff(a, b map[string]map[string]string) string {
+	var out []string
+	for id, ra := range a {
+		rb, ok := b[id]
+		if !ok {
+			out = append(out, fmt.Sprintf("row %s missing on B", id))
+			continue
+		}
+		for col, va := range ra {
+			if rb[col] != va {
+				out = append(out, fmt.Sprintf("row %s column %s: A %.60q, B %.60q", id, col, va, rb[col]))
+			}
+		}
+	}
+	for id := range b {
+		if _, ok := a[id]; !ok {
+			out = append(out, fmt.Sprintf("row %s only on B", id))
+		}
+	}
+	if len(out) > 10 {
+		out = append(out[:10], fmt.Sprintf("… and %d more", len(out)-10))
+	}
+	return strings.Join(out, "\n")
+}
+
+// dumpSimple reads id and the other columns of a table as text.
+func dumpSimple(t *testing.T, db *sql.DB, table string) map[string]map[string]string {
+	t.Helper()
+	rows, err := db.Query("SELECT * FROM " + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	names, _ := rows.Columns()
+	out := map[string]map[string]string{}
+	for rows.Next() {
+		vals := make([]sql.NullString, len(names))
+		ptrs := make([]any, len(names))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		row := map[string]string{}
+		for i, n := range names {
+			row[n] = fmt.Sprint(vals[i].String, vals[i].Valid)
+		}
+		out[row[names[0]]] = row
+	}
+	return out
+}
+
+// pipeline creates database db on A and B with the given DDL, and starts a source on A.
+func pipeline(t *testing.T, env *Env, prefix string, ddl ...string) (adminA, adminB *sql.DB, db string, src *Proc) {
+	t.Helper()
+	adminA = OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	adminB = OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db = NewDatabase(t, adminA, "itest_sink")
+	mustExec(t, adminB, "CREATE DATABASE `"+db+"`")
+	t.Cleanup(func() { adminB.Exec("DROP DATABASE IF EXISTS `" + db + "`") })
+	for _, d := range ddl {
+		for _, admin := range []*sql.DB{adminA, adminB} {
+			mustExec(t, admin, strings.ReplaceAll(d, "{db}", "`"+db+"`"))
+		}
+	}
+	src = startSource(t, env, prefix, db, "")
+	waitStreaming(t, env, src, prefix)
+	return adminA, adminB, db, src
+}
+
+// TestSinkAppliesEveryTypeAndOp: A -> source -> Kafka (4 partitions) -> two sink processes in one group
+// -> B, for inserts, updates, deletes, key changes and every column type: B's tables equal A's.
+func TestSinkAppliesEveryTypeAndOp(t *testing.T) {
+	env := LoadEnv(t)
+	prefix := UniqueName("sink")
+	adminA, adminB, db, _ := pipeline(t, env, prefix, fmt.Sprintf(typesDDL, "{db}.types"),
+		"CREATE TABLE {db}.items (id INT PRIMARY KEY, name VARCHAR(40), qty INT)")
+	mustExec(t, adminA, "SET SESSION sql_mode = 'STRICT_TRANS_TABLES'")
+	for _, row := range typesRows[:3] { // the zero-date row cannot round-trip (see TestTypesRoundTrip)
+		mustExec(t, adminA, "INSERT INTO `"+db+"`.types VALUES "+row)
+	}
+	for i := 1; i <= 200; i++ {
+		mustExec(t, adminA, fmt.Sprintf("INSERT INTO `%s`.items VALUES (%d, 'item-%d', %d)", db, i, i, i))
+	}
+	mustExec(t, adminA,
+		"UPDATE `"+db+"`.items SET qty = qty * 2 WHERE id % 3 = 0",
+		"DELETE FROM `"+db+"`.items WHERE id % 7 = 0",
+		"UPDATE `"+db+"`.items SET id = id + 1000 WHERE id % 11 = 0",
+		"UPDATE `"+db+"`.types SET vc = 'changed', j = '{\"changed\": true}' WHERE id = 1",
+		"DELETE FROM `"+db+"`.types WHERE id = 2")
+
+	topics := fmt.Sprintf("topics: [%s.%s.types, %s.%s.items]", prefix, db, prefix, db)
+	s1 := startSink(t, env, prefix+"-sink", topics, "")
+	s2 := startSink(t, env, prefix+"-sink", topics, "")
+	sameTable(t, adminA, adminB, "`"+db+"`.items", dumpSimple, 90*time.Second)
+	sameTable(t, adminA, adminB, "`"+db+"`.types", func(t *testing.T, db *sql.DB, table string) map[string]map[string]string {
+		return dumpRows(context.Background(), t, db, table)
+	}, 30*time.Second)
+	s1.Stop(30 * time.Second)
+	s2.Stop(30 * time.Second)
+	if !strings.Contains(s1.Log()+s2.Log(), "partition assigned") {
+		t.Error("no partition was assigned")
+	}
+}
+
+// TestSinkSurvivesKills: the sink is killed with SIGKILL at random moments (TANDEM_ITEST_SINK_KILLS,
+// default 3; full run 10) while a stream of changes (TANDEM_ITEST_SINK_CHANGES, default 20,000; full run
+// 1,000,000) is applied. B equals A at the end, and the batch log shows no offset applied twice.
+func TestSinkSurvivesKills(t *testing.T) {
+	env := LoadEnv(t)
+	kills := EnvInt("TANDEM_ITEST_SINK_KILLS", 3)
+	changes := EnvInt("TANDEM_ITEST_SINK_CHANGES", 20000)
+	prefix := UniqueName("sinkkill")
+	adminA, adminB, db, _ := pipeline(t, env, prefix, "CREATE TABLE {db}.t (id INT PRIMARY KEY, v BIGINT NOT NULL, note VARCHAR(40))")
+
+	// Writer: batches of 1000 changes, mixed inserts, updates and deletes over 20,000 keys.
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rng := rand.New(rand.NewPCG(1, 2))
+		for done := 0; done < changes && !stop.Load(); done += 1000 {
+			var stmts []string
+			for i := 0; i < 1000; i++ {
+				id := rng.IntN(20000)
+				switch rng.IntN(10) {
+				case 0:
+					stmts = append(stmts, fmt.Sprintf("DELETE FROM `%s`.t WHERE id = %d", db, id))
+				default:
+					stmts = append(stmts, fmt.Sprintf("INSERT INTO `%s`.t VALUES (%d, %d, 'n') ON DUPLICATE KEY UPDATE v = v + 1", db, id, done+i))
+				}
+			}
+			tx, _ := adminA.Begin()
+			for _, s := range stmts {
+				if _, err := tx.Exec(s); err != nil {
+					t.Error(err)
+					tx.Rollback()
+					return
+				}
+			}
+			tx.Commit()
+		}
+	}()
+
+	topic := prefix + "." + db + ".t"
+	name := prefix + "-sink"
+	sink := startSink(t, env, name, "topics: ["+topic+"]", ", batch_log: true")
+	rng := rand.New(rand.NewPCG(3, 4))
+	for i := 0; i < kills; i++ {
+		time.Sleep(time.Duration(1000+rng.IntN(2000)) * time.Millisecond)
+		sink.Kill()
+		sink = startSink(t, env, name, "topics: ["+topic+"]", ", batch_log: true")
+	}
+	wg.Wait()
+	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 5*time.Minute)
+
+	// The batch log: per partition, ranges are disjoint and contiguous from the first offset.
+	rows, err := adminB.Query("SELECT kafka_partition, first_offset, last_offset FROM tandem_itest.tandem_sink_batches WHERE consumer = ? ORDER BY kafka_partition, first_offset", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	next := map[int]int64{}
+	batches := 0
+	for rows.Next() {
+		var p int
+		var first, last int64
+		rows.Scan(&p, &first, &last)
+		if n, ok := next[p]; ok && first != n {
+			t.Errorf("partition %d: batch %d-%d after the last ended at %d: applied twice or skipped", p, first, last, n-1)
+		}
+		next[p] = last + 1
+		batches++
+	}
+	t.Logf("%d kills during %d changes; %d batches, no offset applied twice", kills, changes, batches)
+	sink.Stop(30 * time.Second)
+}
+
+// TestSinkDuplicatesAndBadRecords: duplicated records leave B correct; malformed JSON, an unknown table and
+// an identifier crafted to inject SQL stop the sink with a message naming the record (nothing after it
+// applied), or with a dead-letter topic go there with headers saying why, while the rest is applied.
+func TestSinkDuplicatesAndBadRecords(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, adminB, "itest_bad")
+	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(20))")
+	topic := UniqueName("bad")
+	CreateTopic(ctx, t, env, topic, 1)
+
+	rec := func(op string, id int, v string) kafka.Message {
+		after := fmt.Sprintf(`{"id":%d,"v":%q}`, id, v)
+		if op == "d" {
+			return kafka.Message{Key: fmt.Appendf(nil, `{"id":%d}`, id),
+				Value: fmt.Appendf(nil, `{"before":%s,"after":null,"source":{"db":%q,"table":"t"},"op":"d"}`, after, db)}
+		}
+		return kafka.Message{Key: fmt.Appendf(nil, `{"id":%d}`, id),
+			Value: fmt.Appendf(nil, `{"before":null,"after":%s,"source":{"db":%q,"table":"t"},"op":%q}`, after, db, op)}
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	write := func(msgs ...kafka.Message) {
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Duplicates, as after a source restart: the same changes twice.
+	good := []kafka.Message{rec("c", 1, "one"), rec("c", 2, "two"), rec("u", 1, "uno"), rec("d", 2, "two")}
+	write(good...)
+	write(good...)
+	write(rec("c", 3, "three"))
+	name := topic + "-sink"
+	sink := startSink(t, env, name, "topics: ["+topic+"]", "")
+	WaitFor(t, 60*time.Second, "the good records applied", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t WHERE (id, v) IN ((1, 'uno'), (3, 'three'))").Scan(&n)
+		return n == 2
+	})
+	var n int
+	adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t").Scan(&n)
+	if n != 2 {
+		t.Errorf("B has %d rows after duplicated records, want 2", n)
+	}
+
+	// Bad records stop the sink, naming the record; what follows is not applied.
+	cases := []struct {
+		name string
+		msg  kafka.Message
+		want string
+	}{
+		{"malformed JSON", kafka.Message{Key: []byte(`{"id":9}`), Value: []byte(`{"op":"c","after":{"id":9`)}, "undecodable value"},
+		{"unknown table", kafka.Message{Key: []byte(`{"id":9}`),
+			Value: fmt.Appendf(nil, `{"after":{"id":9},"source":{"db":%q,"table":"nosuch"},"op":"c"}`, db)}, "does not exist"},
+		{"injection in a column name", kafka.Message{Key: []byte(`{"id":9}`),
+			Value: fmt.Appendf(nil, "{\"after\":{\"id\":9,\"v`) VALUES (1); DROP TABLE t; --\":1},\"source\":{\"db\":%q,\"table\":\"t\"},\"op\":\"c\"}", db)}, "not a valid column name"},
+		{"injection in a table name", kafka.Message{Key: []byte(`{"id":9}`),
+			Value: fmt.Appendf(nil, "{\"after\":{\"id\":9},\"source\":{\"db\":%q,\"table\":\"t` (id) VALUES (1); --\"},\"op\":\"c\"}", db)}, "not a valid name"},
+	}
+	sink.Stop(30 * time.Second)
+	for i, c := range cases {
+		write(c.msg, rec("c", 100+i, "after-bad"))
+		sink = startSink(t, env, name, "topics: ["+topic+"]", "")
+		WaitFor(t, 60*time.Second, c.name+": the sink to stop", sink.Exited)
+		if sink.exitErr == nil || !strings.Contains(sink.Log(), c.want) || !strings.Contains(sink.Log(), topic+"[0]@") {
+			t.Fatalf("%s: exit %v; want a message with %q and the record's topic, partition and offset:\n%s", c.name, sink.exitErr, c.want, sink.Log())
+		}
+		var after int
+		adminB.QueryRow("SELECT COUNT(*) FROM `"+db+"`.t WHERE id = ?", 100+i).Scan(&after)
+		if after != 0 {
+			t.Errorf("%s: a record after the bad one was applied", c.name)
+		}
+		// Step over the bad record as an operator would, with `offsets set`, for the next case.
+		out, err := runSinkCmd(t, env, name, topic, "offsets", "set", "--topic", topic, "--partition", "0", "--offset",
+			fmt.Sprint(TopicSize(ctx, env, topic)-1))
+		if err != nil {
+			t.Fatalf("offsets set: %v\n%s", err, out)
+		}
+	}
+	if _, err := adminB.Exec("SELECT 1 FROM `" + db + "`.t LIMIT 1"); err != nil {
+		t.Fatalf("table t is gone: %v", err)
+	}
+
+	// With a dead-letter topic the bad records are set aside and the sink goes on.
+	dlq := topic + ".dlq"
+	CreateTopic(ctx, t, env, dlq, 1)
+	mustExec(t, adminB, "DELETE FROM tandem_itest.tandem_sink_offsets WHERE consumer = '"+name+"'")
+	sink = startSink(t, env, name, "topics: ["+topic+"]", ", dead_letter_topic: "+dlq)
+	WaitFor(t, 60*time.Second, "all good records applied past the bad ones", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t WHERE v = 'after-bad'").Scan(&n)
+		return n == len(cases)
+	})
+	WaitFor(t, 30*time.Second, "the dead letters", func() bool { return TopicSize(ctx, env, dlq) >= int64(len(cases)) })
+	for _, m := range readPartition(ctx, t, env, dlq, 0) {
+		h := map[string]string{}
+		for _, x := range m.Headers {
+			h[x.Key] = string(x.Value)
+		}
+		if h["tandem.error"] == "" || h["tandem.topic"] != topic || h["tandem.offset"] == "" {
+			t.Errorf("dead letter without the headers saying why: %v", h)
+		}
+	}
+	sink.Stop(30 * time.Second)
+}
+
+func runSinkCmd(t *testing.T, env *Env, name, topic string, args ...string) (string, error) {
+	t.Helper()
+	cfg := WriteConfig(t, fmt.Sprintf("name: %s\nmysql: {flavor: %s, addr: %s, user: %s}\nkafka: {brokers: [%s], topics: [%s]}\noffsets: {database: tandem_itest}\n",
+		name, env.Flavor, env.MySQLB, env.SinkUser, strings.Join(env.KafkaBrokers, ","), topic))
+	cmd := exec.Command(Binary(t, "sink-connector"), append(args, "--config", cfg)...)
+	cmd.Env = append(os.Environ(), "TANDEM_MYSQL_PASSWORD="+env.SinkPassword)
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
