@@ -13,7 +13,7 @@ TANDEM_ENV_SCRIPT ?= $(if $(TANDEM_ENV_FILE),,$(CURDIR)/$(ENV))
 
 FUZZTIME ?= 30s
 
-.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source
+.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source bench-sink
 
 help:
 	@echo "make build          build bin/source-connector and bin/sink-connector"
@@ -77,7 +77,7 @@ fuzz:
 	@for f in $$($(GO) test ./envelope/ -list '^Fuzz' | grep ^Fuzz); do \
 	  echo "== $$f"; $(GO) test ./envelope/ -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
 
-bench: bench-codecs bench-source
+bench: bench-codecs bench-source bench-sink
 
 bench-codecs:
 	$(GO) test ./envelope/ -run XXX -bench . -benchmem -benchtime 2s
@@ -91,3 +91,12 @@ bench-source:
 	  TANDEM_BENCH_OUT=$(CURDIR)/bench/results/source.md TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) \
 	  $(GO) test -count=1 -tags integration -timeout 60m -run TestBenchSource -v ./itest/ | grep -v '^=== '
 	@cat bench/results/source.md
+
+# bench-sink needs the environment (make env-up). Size: SINK_CHANGES.
+SINK_CHANGES ?= 1000000
+bench-sink:
+	@mkdir -p bench/results
+	TANDEM_BENCH=1 TANDEM_BENCH_SINK_CHANGES=$(SINK_CHANGES) \
+	  TANDEM_BENCH_OUT=$(CURDIR)/bench/results/sink.md TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) \
+	  $(GO) test -count=1 -tags integration -timeout 60m -run TestBenchSink -v ./itest/ | grep -v '^=== '
+	@cat bench/results/sink.md

@@ -1,6 +1,7 @@
 package envelope
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -267,23 +268,30 @@ func parseMap(s *scanner, sc *Schema) (any, error) {
 
 // splitSchemaPayload recognises {"schema":…,"payload":…} and returns the two members' bytes. ok is false
 // when data is some other document (schemaless JSON).
-func splitSchemaPayload(data []byte) (schema, payload []byte, ok bool, err error) {
+//
+// Members are delimited, not parsed: the schema is parsed strictly unless the cache knows its text, and
+// the payload is parsed strictly by the caller.
+func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte, ok bool, err error) {
 	s := &scanner{data: data}
 	if s.peek() != '{' {
 		return nil, nil, false, nil
 	}
 	members := 0
 	err = s.object(func(k []byte) error {
-		key := string(k)
 		members++
 		var err error
-		switch key {
+		switch string(k) {
 		case "schema":
-			schema, err = s.span() // parsed strictly unless cached
+			if known := cache.lastText(); known != nil && s.peek() == '{' && bytes.HasPrefix(s.data[s.pos:], known) {
+				schema = s.data[s.pos : s.pos+len(known)]
+				s.pos += len(known)
+			} else {
+				schema, err = s.span()
+			}
 		case "payload":
-			payload, err = s.raw()
+			payload, err = s.span()
 		default:
-			_, err = s.raw()
+			_, err = s.span()
 		}
 		return err
 	})
@@ -304,6 +312,14 @@ func splitSchemaPayload(data []byte) (schema, payload []byte, ok bool, err error
 type SchemaCache struct {
 	limit   int
 	schemas map[string]*Schema
+	last    []byte // text of the schema used last: most messages repeat it
+}
+
+func (c *SchemaCache) lastText() []byte {
+	if c == nil {
+		return nil
+	}
+	return c.last
 }
 
 // NewSchemaCache returns a cache of at most limit schemas.
@@ -316,6 +332,9 @@ func NewSchemaCache(limit int) *SchemaCache {
 func (c *SchemaCache) parse(data []byte, check func(*Schema) error) (*Schema, error) {
 	if c != nil {
 		if sc, ok := c.schemas[string(data)]; ok {
+			if !bytes.Equal(c.last, data) {
+				c.last = append(c.last[:0], data...)
+			}
 			return sc, nil
 		}
 	}
@@ -331,6 +350,7 @@ func (c *SchemaCache) parse(data []byte, check func(*Schema) error) (*Schema, er
 			clear(c.schemas)
 		}
 		c.schemas[string(data)] = sc
+		c.last = append(c.last[:0], data...)
 	}
 	return sc, nil
 }
@@ -372,7 +392,7 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("empty value: a tombstone is not a change event")
 	}
-	schemaJSON, payload, withSchema, err := splitSchemaPayload(data)
+	schemaJSON, payload, withSchema, err := splitSchemaPayload(data, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -639,7 +659,7 @@ func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	schemaJSON, payload, withSchema, err := splitSchemaPayload(data)
+	schemaJSON, payload, withSchema, err := splitSchemaPayload(data, cache)
 	if err != nil {
 		return nil, err
 	}

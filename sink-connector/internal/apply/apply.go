@@ -57,14 +57,20 @@ func (a *Applier) Setup(ctx context.Context) error {
 func (a *Applier) offsetsTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_offsets`" }
 func (a *Applier) batchesTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_batches`" }
 
-// NextOffset reads the offset a partition resumes at; found is false when nothing was applied yet.
+// NextOffset reads the offset a partition resumes at; found is false when nothing was applied yet. It
+// creates the partition's row (next_offset -1: nothing applied) so that batches lock an existing row.
 func (a *Applier) NextOffset(ctx context.Context, topic string, partition int) (next int64, found bool, err error) {
+	if _, err := a.DB.ExecContext(ctx, a.Marker+" INSERT IGNORE INTO "+a.offsetsTable()+
+		" (consumer, topic, kafka_partition, next_offset, updated_at) VALUES (?, ?, ?, -1, UTC_TIMESTAMP(6))",
+		a.Consumer, topic, partition); err != nil {
+		return 0, false, fmt.Errorf("create the offset row of %s[%d]: %w", topic, partition, err)
+	}
 	err = a.DB.QueryRowContext(ctx, a.Marker+" SELECT next_offset FROM "+a.offsetsTable()+
 		" WHERE consumer = ? AND topic = ? AND kafka_partition = ?", a.Consumer, topic, partition).Scan(&next)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, false, nil
+	if err != nil {
+		return 0, false, err
 	}
-	return next, err == nil, err
+	return next, next >= 0, nil
 }
 
 // OffsetRow is one stored offset.
@@ -77,7 +83,7 @@ type OffsetRow struct {
 // Offsets lists this connector's stored offsets.
 func (a *Applier) Offsets(ctx context.Context) ([]OffsetRow, error) {
 	rows, err := a.DB.QueryContext(ctx, a.Marker+" SELECT topic, kafka_partition, next_offset FROM "+a.offsetsTable()+
-		" WHERE consumer = ? ORDER BY topic, kafka_partition", a.Consumer)
+		" WHERE consumer = ? AND next_offset >= 0 ORDER BY topic, kafka_partition", a.Consumer)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +112,17 @@ func (a *Applier) SetOffset(ctx context.Context, topic string, partition int, ne
 // lastOffset+1 and commits. Actions below the stored offset are dropped.
 func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstOffset, lastOffset int64, plan *batch.Plan) (Result, error) {
 	var res Result
-	tx, err := a.DB.BeginTx(ctx, nil)
+	// Table metadata, and any table or column schema evolution adds, before the transaction: DDL would
+	// commit it, and a transaction must not wait for a second connection while it holds one.
+	metas := make([]*TableMeta, len(plan.Tables))
+	for i, tp := range plan.Tables {
+		var err error
+		if metas[i], err = a.prepare(ctx, tp); err != nil {
+			return res, err
+		}
+	}
+	// READ COMMITTED: no gap locks, so partitions applied in parallel do not block each other.
+	tx, err := a.DB.BeginTx(ctx, &sql.TxOptions{Isolation: sql.LevelReadCommitted})
 	if err != nil {
 		return res, err
 	}
@@ -121,8 +137,8 @@ func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstO
 		res.NextOffset = stored
 		return res, tx.Commit() // applied before
 	}
-	for _, tp := range plan.Tables {
-		n, err := a.applyTable(ctx, tx, tp, stored)
+	for i, tp := range plan.Tables {
+		n, err := a.applyTable(ctx, tx, metas[i], tp, stored)
 		if err != nil {
 			return res, err
 		}
@@ -145,16 +161,35 @@ func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstO
 	return res, tx.Commit()
 }
 
-// applyTable writes one table's actions: deletes first, then upserts grouped by column list. Each key
-// has exactly one final action, so this order keeps per-key order.
-func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, tp *batch.TablePlan, stored int64) (int, error) {
+// prepare returns the metadata of a plan's table; with schema_evolution=basic it creates the table and
+// adds the columns the plan's rows need.
+func (a *Applier) prepare(ctx context.Context, tp *batch.TablePlan) (*TableMeta, error) {
 	meta, err := a.Tables.Get(ctx, tp.Table)
 	if errors.Is(err, ErrNoTable) && a.Evolve {
 		meta, err = a.createTable(ctx, tp)
 	}
-	if err != nil {
-		return 0, err
+	if err != nil || !a.Evolve {
+		return meta, err
 	}
+	for _, act := range tp.Actions {
+		if act.Row == nil {
+			continue
+		}
+		for _, f := range act.Row.Fields {
+			if _, err := meta.column(f.Name); err == nil || f.Schema == nil {
+				continue
+			}
+			if _, err := a.Tables.AddColumn(ctx, meta, f, a.Marker); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return meta, nil
+}
+
+// applyTable writes one table's actions: deletes first, then upserts grouped by column list. Each key
+// has exactly one final action, so this order keeps per-key order.
+func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, tp *batch.TablePlan, stored int64) (int, error) {
 	if tp.Truncate {
 		if _, err := tx.ExecContext(ctx, a.Marker+" DELETE FROM "+meta.quoted); err != nil {
 			return 0, fmt.Errorf("truncate %s: %w", tp.Table, err)
@@ -263,12 +298,7 @@ func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 	for i, f := range row.Fields {
 		col, err := meta.column(f.Name)
 		if err != nil {
-			if !a.Evolve || f.Schema == nil {
-				return err
-			}
-			if col, err = a.Tables.AddColumn(ctx, meta, f, a.Marker); err != nil {
-				return err
-			}
+			return err
 		}
 		cols[i] = quote(col.Name)
 	}

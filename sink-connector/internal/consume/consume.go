@@ -205,7 +205,7 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 		}
 	}
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.Cfg.Kafka.Brokers, Topic: topic, Partition: partition, Dialer: s.Dialer,
-		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: s.Cfg.Apply.BatchWait, QueueCapacity: s.Cfg.Apply.BatchSize})
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: s.Cfg.Apply.BatchWait, QueueCapacity: 1000})
 	defer r.Close()
 	if err := r.SetOffset(next); err != nil {
 		return fmt.Errorf("%s[%d]: set offset %d: %w", topic, partition, next, err)
