@@ -101,3 +101,47 @@ func binlogPosition(ctx context.Context, t *testing.T, db *sql.DB, flavor string
 	}
 	return set
 }
+
+// binlogQueries reads the statement texts (ANNOTATE_ROWS / ROWS_QUERY) of rows events on database db from a
+// server's binlog after start, up to its current end.
+func binlogQueries(t *testing.T, env *Env, addr string, start gomysql.GTIDSet, db string) []string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	admin := OpenDB(t, addr, env.AdminUser, env.AdminPassword, "")
+	end := binlogPosition(ctx, t, admin, env.Flavor)
+	host, port := HostPort(t, addr)
+	syncer := replication.NewBinlogSyncer(replication.BinlogSyncerConfig{
+		ServerID: uint32(time.Now().UnixNano()%100000) + 300000, Flavor: env.Flavor, Host: host, Port: port,
+		User: env.CDCUser, Password: env.CDCPassword, TimestampStringLocation: time.UTC, DisableRetrySync: true,
+		DumpCommandFlag: replication.BINLOG_SEND_ANNOTATE_ROWS_EVENT,
+	})
+	defer syncer.Close()
+	streamer, err := syncer.StartSyncGTID(start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	query := ""
+	for {
+		ev, err := streamer.GetEvent(ctx)
+		if err != nil {
+			t.Fatalf("read binlog of %s: %v", addr, err)
+		}
+		switch e := ev.Event.(type) {
+		case *replication.MariadbAnnotateRowsEvent:
+			query = string(e.Query)
+		case *replication.RowsQueryEvent:
+			query = string(e.Query)
+		case *replication.RowsEvent:
+			if string(e.Table.Schema) == db && query != "" {
+				out = append(out, query)
+				query = ""
+			}
+		case *replication.XIDEvent:
+			if e.GSet != nil && e.GSet.Contain(end) {
+				return out
+			}
+		}
+	}
+}

@@ -46,6 +46,7 @@ type Kafka struct {
 	Topics      []string      `yaml:"topics" help:"topics to apply"`
 	TopicsRegex string        `yaml:"topics_regex" help:"apply every topic whose whole name matches (checked at start and every refresh)"`
 	Refresh     time.Duration `yaml:"topics_refresh" help:"how often topics_regex is matched against the cluster's topics"`
+	Session     time.Duration `yaml:"session_timeout" help:"consumer group session timeout: how soon the partitions of a dead sink move to the others"`
 	SASL        endpoint.SASL `yaml:"sasl"`
 	TLS         endpoint.TLS  `yaml:"tls"`
 }
@@ -92,8 +93,8 @@ func Default() *Config {
 	return &Config{
 		Name:  "tandem-sink",
 		MySQL: MySQL{Flavor: "mariadb", Addr: "127.0.0.1:3306", User: "tandem_sink"},
-		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Refresh: 30 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
-		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 500,
+		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Refresh: 30 * time.Second, Session: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
+		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 1000,
 			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none"},
 		Offsets:       Offsets{Database: "tandem"},
 		Log:           LogConfig{Level: "info", Format: "text"},
@@ -144,6 +145,9 @@ func (c *Config) Validate() error {
 		if _, err := regexp.Compile(c.Kafka.TopicsRegex); err != nil {
 			bad("kafka.topics_regex", "%s", err)
 		}
+	}
+	if c.Kafka.Session < 6*time.Second {
+		bad("kafka.session_timeout", "must be at least 6s (the broker's group.min.session.timeout.ms)")
 	}
 	if c.Kafka.Refresh <= 0 {
 		bad("kafka.topics_refresh", "must be positive")

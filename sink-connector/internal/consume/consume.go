@@ -54,10 +54,13 @@ func (s *Sink) Run(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if len(topics) == 0 {
-			s.Log.Warn("no topic matches yet; waiting", "topics_regex", s.Cfg.Kafka.TopicsRegex)
-		} else if err := s.runGroup(ctx, cancel, topics); err != nil {
-			return err
+		if len(topics) < len(s.Cfg.Kafka.Topics) || len(topics) == 0 {
+			s.Log.Info("waiting for topics to appear", "have", topics, "want", s.Cfg.Kafka.Topics, "topics_regex", s.Cfg.Kafka.TopicsRegex)
+		}
+		if len(topics) > 0 {
+			if err := s.runGroup(ctx, cancel, topics); err != nil {
+				return err
+			}
 		}
 		if err := s.failed(); err != nil {
 			return err
@@ -69,26 +72,28 @@ func (s *Sink) Run(ctx context.Context) error {
 			select {
 			case <-ctx.Done():
 				return nil
-			case <-time.After(s.Cfg.Kafka.Refresh):
+			case <-time.After(min(s.Cfg.Kafka.Refresh, time.Second)):
 			}
 		}
 	}
 }
 
-// Topics lists the configured topics, or the cluster's topics matching topics_regex.
+// Topics lists the configured topics that exist, or the cluster's topics matching topics_regex. A
+// configured topic that does not exist yet (its source has not written to it) is joined when it appears.
 func (s *Sink) Topics(ctx context.Context) ([]string, error) {
-	if s.Cfg.Kafka.TopicsRegex == "" {
-		return s.Cfg.Kafka.Topics, nil
-	}
-	re := regexp.MustCompile("^(?:" + s.Cfg.Kafka.TopicsRegex + ")$")
 	client := &kafka.Client{Addr: kafka.TCP(s.Cfg.Kafka.Brokers...), Transport: s.Transport, Timeout: 10 * time.Second}
 	md, err := client.Metadata(ctx, &kafka.MetadataRequest{})
 	if err != nil {
 		return nil, fmt.Errorf("list topics: %w", err)
 	}
+	match := func(name string) bool { return slices.Contains(s.Cfg.Kafka.Topics, name) }
+	if s.Cfg.Kafka.TopicsRegex != "" {
+		re := regexp.MustCompile("^(?:" + s.Cfg.Kafka.TopicsRegex + ")$")
+		match = re.MatchString
+	}
 	var out []string
 	for _, t := range md.Topics {
-		if re.MatchString(t.Name) && !t.Internal {
+		if match(t.Name) && !t.Internal && t.Error == nil {
 			out = append(out, t.Name)
 		}
 	}
@@ -102,7 +107,7 @@ func (s *Sink) runGroup(ctx context.Context, stop context.CancelCauseFunc, topic
 	group, err := kafka.NewConsumerGroup(kafka.ConsumerGroupConfig{
 		ID: s.Cfg.Name, Brokers: s.Cfg.Kafka.Brokers, Dialer: s.Dialer, Topics: topics,
 		GroupBalancers:    []kafka.GroupBalancer{kafka.RangeGroupBalancer{}},
-		HeartbeatInterval: 3 * time.Second, SessionTimeout: 30 * time.Second, RebalanceTimeout: 30 * time.Second,
+		HeartbeatInterval: s.Cfg.Kafka.Session / 5, SessionTimeout: s.Cfg.Kafka.Session, RebalanceTimeout: 30 * time.Second,
 		WatchPartitionChanges: true, StartOffset: kafka.FirstOffset, Timeout: 10 * time.Second,
 	})
 	if err != nil {
@@ -113,9 +118,7 @@ func (s *Sink) runGroup(ctx context.Context, stop context.CancelCauseFunc, topic
 
 	groupCtx, endGroup := context.WithCancel(ctx)
 	defer endGroup()
-	if s.Cfg.Kafka.TopicsRegex != "" {
-		go s.watchTopics(groupCtx, endGroup, topics)
-	}
+	go s.watchTopics(groupCtx, endGroup, topics)
 	backoff := time.Second
 	for {
 		gen, err := group.Next(groupCtx)
@@ -149,9 +152,14 @@ func (s *Sink) runGroup(ctx context.Context, stop context.CancelCauseFunc, topic
 	}
 }
 
-// watchTopics ends the group when the topics matching topics_regex change, so it is joined again with them.
+// watchTopics ends the group when the topics to apply change, so it is joined again with them. It looks
+// every second while configured topics are missing, else every topics_refresh.
 func (s *Sink) watchTopics(ctx context.Context, end context.CancelFunc, current []string) {
-	tick := time.NewTicker(s.Cfg.Kafka.Refresh)
+	every := s.Cfg.Kafka.Refresh
+	if len(current) < len(s.Cfg.Kafka.Topics) {
+		every = min(every, time.Second)
+	}
+	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
 		select {
@@ -160,7 +168,7 @@ func (s *Sink) watchTopics(ctx context.Context, end context.CancelFunc, current 
 		case <-tick.C:
 			now, err := s.Topics(ctx)
 			if err == nil && !slices.Equal(now, current) {
-				s.Log.Info("the topics matching topics_regex changed; rejoining", "topics", now)
+				s.Log.Info("the topics to apply changed; rejoining", "topics", now)
 				end()
 				return
 			}

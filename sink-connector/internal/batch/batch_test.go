@@ -1,0 +1,96 @@
+package batch
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tandemcdc/tandem/sink-connector/internal/config"
+)
+
+func msg(offset int64, op string, id int, v string, query string) kafka.Message {
+	row := fmt.Sprintf(`{"id":%d,"v":%q}`, id, v)
+	before, after := "null", row
+	if op == "d" {
+		before, after = row, "null"
+	}
+	return kafka.Message{Topic: "p.db.t", Offset: offset, Key: fmt.Appendf(nil, `{"id":%d}`, id),
+		Value: fmt.Appendf(nil, `{"before":%s,"after":%s,"source":{"db":"db","table":"t","query":%q},"op":%q}`, before, after, query, op)}
+}
+
+func builder(t *testing.T, mutate func(*config.Config)) *Builder {
+	cfg := config.Default()
+	if mutate != nil {
+		mutate(cfg)
+	}
+	b, err := NewBuilder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func describe(p *Plan) string {
+	var out []string
+	for _, tp := range p.Tables {
+		for _, a := range tp.Actions {
+			if a.Delete {
+				out = append(out, fmt.Sprintf("%s delete %v @%d", tp.Table, a.Key, a.Offset))
+			} else {
+				out = append(out, fmt.Sprintf("%s upsert %v %v @%d", tp.Table, a.Key, a.Values, a.Offset))
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// TestCoalesce: per key the last image wins, a delete after an upsert wins, an upsert after a delete
+// wins, a key change deletes the old key and upserts the new, tombstones and marked records are skipped.
+func TestCoalesce(t *testing.T) {
+	b := builder(t, nil)
+	msgs := []kafka.Message{
+		msg(0, "c", 1, "a", ""), msg(1, "u", 1, "b", ""),
+		msg(2, "c", 2, "x", ""), msg(3, "d", 2, "x", ""),
+		{Topic: "p.db.t", Offset: 4, Key: []byte(`{"id":2}`)}, // tombstone
+		msg(5, "d", 3, "y", ""), msg(6, "c", 3, "z", ""),
+		msg(7, "d", 4, "k", ""), msg(8, "c", 5, "k", ""), // key change 4 -> 5
+		msg(9, "c", 6, "loop", "/* dts */ INSERT ..."),
+	}
+	p, bad := b.Build(msgs)
+	if len(bad) > 0 {
+		t.Fatal(bad[0])
+	}
+	want := strings.Join([]string{
+		"db.t upsert [1] [1 b] @1", "db.t delete [2] @3", "db.t upsert [3] [3 z] @6", "db.t delete [4] @7", "db.t upsert [5] [5 k] @8",
+	}, "\n")
+	if got := describe(p); got != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", got, want)
+	}
+	if p.Records != 10 || p.Skipped != 1 || p.Tombstones != 1 {
+		t.Errorf("counts: records %d skipped %d tombstones %d", p.Records, p.Skipped, p.Tombstones)
+	}
+}
+
+func TestRoutingAndBadRecords(t *testing.T) {
+	b := builder(t, func(c *config.Config) { c.Routing.Tables = []string{`db\.(.*)=replica.copy_$1`} })
+	p, bad := b.Build([]kafka.Message{
+		msg(0, "c", 1, "a", ""),
+		{Topic: "p.db.t", Offset: 1, Key: []byte(`{"id":1}`), Value: []byte(`{"op":"c","after":`)},
+		{Topic: "p.db.t", Offset: 2, Value: []byte(`{"op":"c","after":{"id":1},"source":{"db":"db","table":"t"}}`)},
+		{Topic: "p.db.t", Offset: 3, Key: []byte(`{"id":1}`), Value: []byte("{\"op\":\"c\",\"after\":{\"id`;\":1},\"source\":{\"db\":\"db\",\"table\":\"t\"}}")},
+	})
+	if got := describe(p); got != "replica.copy_t upsert [1] [1 a] @0" {
+		t.Errorf("plan: %s", got)
+	}
+	if len(bad) != 3 || !strings.Contains(bad[0].Error(), "p.db.t[0]@1") || !strings.Contains(bad[1].Error(), "no key") ||
+		!strings.Contains(bad[2].Error(), "not a valid column name") {
+		t.Errorf("bad records: %v", bad)
+	}
+	b = builder(t, func(c *config.Config) { c.Apply.SkipMarked = false; c.Routing.Database = "fanin" })
+	p, _ = b.Build([]kafka.Message{msg(0, "c", 1, "a", "/* dts */ x")})
+	if got := describe(p); got != "fanin.t upsert [1] [1 a] @0" {
+		t.Errorf("with skip_marked off and routing.database: %s", got)
+	}
+}
