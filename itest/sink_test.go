@@ -389,3 +389,24 @@ func TestSinkSkipsMarked(t *testing.T) {
 		}
 	}
 }
+
+// TestSinkSchemaEvolution: with schema_evolution=basic a missing target table is created from the
+// records' schema, and a column added on A (ALTER TABLE in the stream) is added on B.
+func TestSinkSchemaEvolution(t *testing.T) {
+	env := LoadEnv(t)
+	prefix := UniqueName("evolve")
+	adminA, adminB, db, _ := pipeline(t, env, prefix)
+	mustExec(t, adminA, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, name VARCHAR(20) NOT NULL, price DECIMAL(8,2), at DATETIME(6))",
+		"INSERT INTO `"+db+"`.t VALUES (1, 'one', 1.50, '2024-02-29 12:00:00.123456')")
+	topic := prefix + "." + db + ".t"
+	sink := startSink(t, env, prefix+"-sink", "topics: ["+topic+"]", ", schema_evolution: basic")
+	WaitFor(t, 60*time.Second, "the table created on B", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t").Scan(&n)
+		return n == 1
+	})
+	mustExec(t, adminA, "ALTER TABLE `"+db+"`.t ADD COLUMN tag VARCHAR(10) NULL",
+		"INSERT INTO `"+db+"`.t VALUES (2, 'two', NULL, NULL, 'new')")
+	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 60*time.Second)
+	sink.Stop(30 * time.Second)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 
 	"golang.org/x/text/encoding/charmap"
 
@@ -12,10 +13,10 @@ import (
 )
 
 // FromBinlog converts a value decoded by go-mysql's replication package into the Connect value of the
-// column's FieldSchema. It expects the syncer's defaults for value decoding (UseDecimal and ParseTime off,
-// TimestampStringLocation UTC): DECIMAL, DATE, TIME, DATETIME and TIMESTAMP arrive as strings, ENUM as a
-// 1-based index, SET as a bitmask, BIT as an int64, TEXT and BLOB as []byte (copied here: go-mysql's slice
-// aliases its event buffer).
+// column's FieldSchema. It expects UseDecimal off and TimestampStringLocation UTC: DECIMAL, DATE and TIME
+// arrive as strings, DATETIME and TIMESTAMP as strings or, with ParseTime, as time.Time (go-mysql still
+// gives strings for zero dates and DATETIME before 1970), ENUM as a 1-based index, SET as a bitmask, BIT as
+// an int64, TEXT and BLOB as []byte (copied here: go-mysql's slice aliases its event buffer).
 //
 // Zero dates ('0000-00-00', month or day 0) become null in a nullable column and the epoch otherwise, as
 // Debezium does.
@@ -67,6 +68,12 @@ func (o Options) fromBinlog(c Column, v any) (any, error) {
 			return parseTime(s)
 		}
 	case "datetime":
+		if t, ok := v.(time.Time); ok { // ParseTime: the wall clock, read as UTC
+			if c.FSP <= 3 {
+				return floorDiv(t.UnixMicro(), 1000), nil
+			}
+			return t.UnixMicro(), nil
+		}
 		if s, ok := v.(string); ok {
 			micros, zero, err := parseDateTime(s)
 			if err != nil {
@@ -81,6 +88,9 @@ func (o Options) fromBinlog(c Column, v any) (any, error) {
 			return micros, nil
 		}
 	case "timestamp":
+		if t, ok := v.(time.Time); ok { // ParseTime: an instant
+			return formatZoned(t.UTC().Format("2006-01-02 15:04:05.000000"), c.FSP), nil
+		}
 		if s, ok := v.(string); ok {
 			return zonedTimestamp(c, s)
 		}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/tandemcdc/tandem/envelope"
 )
@@ -53,6 +54,9 @@ var typeCases = []struct {
 	{"datetime6", Column{DataType: "datetime", FSP: 6}, "9999-12-31 23:59:59.999999", "9999-12-31 23:59:59.999999", Target{}},
 	{"datetime_zero_nullable", Column{DataType: "datetime", Nullable: true}, "0000-00-00 00:00:00", nil, Target{}},
 	{"timestamp0", Column{DataType: "timestamp"}, "2018-06-20 13:37:03", "2018-06-20 13:37:03.000000", Target{}},
+	{"timestamp3_parsed", Column{DataType: "timestamp", FSP: 3}, time.Date(2024, 3, 1, 5, 29, 59, 120000000, time.FixedZone("IST", 19800)), "2024-02-29 23:59:59.120000", Target{}},
+	{"datetime6_parsed", Column{DataType: "datetime", FSP: 6}, time.Date(2024, 2, 29, 23, 59, 59, 123456000, time.UTC), "2024-02-29 23:59:59.123456", Target{}},
+	{"datetime0_parsed", Column{DataType: "datetime"}, time.Date(2018, 6, 20, 6, 37, 3, 0, time.UTC), "2018-06-20 06:37:03.000000", Target{}},
 	{"timestamp3", Column{DataType: "timestamp", FSP: 3}, "2024-02-29 23:59:59.120", "2024-02-29 23:59:59.120000", Target{}},
 	{"timestamp6", Column{DataType: "timestamp", FSP: 6}, "2038-01-19 03:14:07.999999", "2038-01-19 03:14:07.999999", Target{}},
 	{"timestamp_zero_required", Column{DataType: "timestamp"}, "0000-00-00 00:00:00", "1970-01-01 00:00:00.000000", Target{}},

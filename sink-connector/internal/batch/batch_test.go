@@ -94,3 +94,16 @@ func TestRoutingAndBadRecords(t *testing.T) {
 		t.Errorf("with skip_marked off and routing.database: %s", got)
 	}
 }
+
+// TestTruncate: op=t is skipped unless enabled; enabled, it drops what the batch planned before it.
+func TestTruncate(t *testing.T) {
+	trunc := kafka.Message{Topic: "p.db.t", Offset: 1, Value: []byte(`{"op":"t","source":{"db":"db","table":"t"}}`)}
+	p, bad := builder(t, nil).Build([]kafka.Message{msg(0, "c", 1, "a", ""), trunc, msg(2, "c", 2, "b", "")})
+	if len(bad) > 0 || p.Tables[0].Truncate || len(p.Tables[0].Actions) != 2 || p.Skipped != 1 {
+		t.Errorf("truncate off: %s, truncate=%v skipped=%d %v", describe(p), p.Tables[0].Truncate, p.Skipped, bad)
+	}
+	p, _ = builder(t, func(c *config.Config) { c.Apply.Truncate = true }).Build([]kafka.Message{msg(0, "c", 1, "a", ""), trunc, msg(2, "c", 2, "b", "")})
+	if !p.Tables[0].Truncate || describe(p) != "db.t upsert [2] [2 b] @2" {
+		t.Errorf("truncate on: %s, truncate=%v", describe(p), p.Tables[0].Truncate)
+	}
+}

@@ -125,6 +125,7 @@ func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
 		Password:                r.cfg.Password,
 		TLSConfig:               r.cfg.TLS,
 		TimestampStringLocation: time.UTC,
+		ParseTime:               true, // twice as fast as formatting DATETIME text (reference/mariadb-binlog.md §4b)
 		HeartbeatPeriod:         r.cfg.Heartbeat,
 		ReadTimeout:             r.cfg.ReadTimeout,
 		DisableRetrySync:        true,
