@@ -8,10 +8,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -27,17 +25,7 @@ import (
 )
 
 // Main runs the command tree with args and returns the process exit code.
-func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root := newRoot()
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "sink-connector: %s\n", err)
-		return 1
-	}
-	return 0
-}
+func Main(args []string) int { return cfgload.Execute(newRoot(), args) }
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
@@ -55,22 +43,13 @@ TANDEM_MYSQL_PASSWORD) or as a flag (--mysql.addr); flags win over the environme
 		SilenceErrors: true,
 	}
 	cfgload.Flags(root.PersistentFlags(), config.Default())
-	root.AddCommand(runCmd(), checkCmd(), configCmd(), offsetsCmd(), buildinfo.Command("sink-connector"))
+	root.AddCommand(runCmd(), checkCmd(), cfgload.ConfigCommand(func() cfgload.Settings { return config.Default() }), offsetsCmd(), buildinfo.Command("sink-connector"))
 	return root
 }
 
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	cfg := config.Default()
-	if err := cfgload.Load(cmd.Flags(), cfg); err != nil {
-		return nil, err
-	}
-	if err := cfg.Resolve(); err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	return cfg, nil
+	return cfg, cfgload.LoadCommand(cmd, cfg)
 }
 
 // openTarget connects to the target with UTC session time and query logging for the marker: the global
@@ -219,28 +198,6 @@ func checkCmd() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func configCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Show the configuration"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "print",
-		Short: "Print the effective configuration as YAML, secrets redacted",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			out, err := cfgload.Print(cfg)
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
-		},
-	})
-	return cmd
 }
 
 func offsetsCmd() *cobra.Command {

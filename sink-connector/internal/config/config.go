@@ -19,15 +19,15 @@ import (
 
 // Config is everything the sink connector reads at start-up.
 type Config struct {
-	Name          string    `yaml:"name" help:"connector name: the Kafka consumer group and the key of its offsets in the target"`
-	MySQL         MySQL     `yaml:"mysql"`
-	Kafka         Kafka     `yaml:"kafka"`
-	Apply         Apply     `yaml:"apply"`
-	Routing       Routing   `yaml:"routing"`
-	Offsets       Offsets   `yaml:"offsets"`
-	Metrics       Metrics   `yaml:"metrics"`
-	Log           LogConfig `yaml:"log"`
-	MemoryLimitMB int       `yaml:"memory_limit_mb" help:"soft memory limit of the Go runtime in MiB; 0 = none"`
+	Name          string            `yaml:"name" help:"connector name: the Kafka consumer group and the key of its offsets in the target"`
+	MySQL         MySQL             `yaml:"mysql"`
+	Kafka         Kafka             `yaml:"kafka"`
+	Apply         Apply             `yaml:"apply"`
+	Routing       Routing           `yaml:"routing"`
+	Offsets       Offsets           `yaml:"offsets"`
+	Metrics       cfgload.Metrics   `yaml:"metrics"`
+	Log           cfgload.LogConfig `yaml:"log"`
+	MemoryLimitMB int               `yaml:"memory_limit_mb" help:"soft memory limit of the Go runtime in MiB; 0 = none"`
 }
 
 // MySQL is the target database.
@@ -77,17 +77,6 @@ type Offsets struct {
 	Database string `yaml:"database" help:"database of the tandem_sink_offsets table (created when missing)"`
 }
 
-// Metrics serves Prometheus metrics and a health check.
-type Metrics struct {
-	Addr string `yaml:"addr" help:"listen address of /metrics and /healthz, e.g. 127.0.0.1:9188; empty = off"`
-}
-
-// LogConfig sets logging.
-type LogConfig struct {
-	Level  string `yaml:"level" help:"debug, info, warn or error"`
-	Format string `yaml:"format" help:"text or json"`
-}
-
 // Default returns the defaults.
 func Default() *Config {
 	return &Config{
@@ -97,7 +86,7 @@ func Default() *Config {
 		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 1000,
 			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none"},
 		Offsets:       Offsets{Database: "tandem"},
-		Log:           LogConfig{Level: "info", Format: "text"},
+		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
 		MemoryLimitMB: 120,
 	}
 }

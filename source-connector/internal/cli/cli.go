@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -25,17 +23,7 @@ import (
 )
 
 // Main runs the command tree with args and returns the process exit code.
-func Main(args []string) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	root := newRoot()
-	root.SetArgs(args)
-	if err := root.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(os.Stderr, "source-connector: %s\n", err)
-		return 1
-	}
-	return 0
-}
+func Main(args []string) int { return cfgload.Execute(newRoot(), args) }
 
 func newRoot() *cobra.Command {
 	root := &cobra.Command{
@@ -52,23 +40,14 @@ TANDEM_MYSQL_PASSWORD) or as a flag (--mysql.addr); flags win over the environme
 		SilenceErrors: true,
 	}
 	cfgload.Flags(root.PersistentFlags(), config.Default())
-	root.AddCommand(runCmd(), checkCmd(), configCmd(), offsetsCmd(), buildinfo.Command("source-connector"))
+	root.AddCommand(runCmd(), checkCmd(), cfgload.ConfigCommand(func() cfgload.Settings { return config.Default() }), offsetsCmd(), buildinfo.Command("source-connector"))
 	return root
 }
 
 // loadConfig reads the configuration with flags > environment > file > defaults, and validates it.
 func loadConfig(cmd *cobra.Command) (*config.Config, error) {
 	cfg := config.Default()
-	if err := cfgload.Load(cmd.Flags(), cfg); err != nil {
-		return nil, err
-	}
-	if err := cfg.Resolve(); err != nil {
-		return nil, err
-	}
-	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("invalid configuration:\n%w", err)
-	}
-	return cfg, nil
+	return cfg, cfgload.LoadCommand(cmd, cfg)
 }
 
 func runCmd() *cobra.Command {
@@ -176,28 +155,6 @@ func checkCmd() *cobra.Command {
 			return nil
 		},
 	}
-}
-
-func configCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "config", Short: "Show the configuration"}
-	cmd.AddCommand(&cobra.Command{
-		Use:   "print",
-		Short: "Print the effective configuration as YAML, secrets redacted",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			cfg, err := loadConfig(cmd)
-			if err != nil {
-				return err
-			}
-			out, err := cfgload.Print(cfg)
-			if err != nil {
-				return err
-			}
-			_, err = cmd.OutOrStdout().Write(out)
-			return err
-		},
-	})
-	return cmd
 }
 
 func offsetsCmd() *cobra.Command {

@@ -19,15 +19,15 @@ import (
 
 // Config is everything the source connector reads at start-up.
 type Config struct {
-	Name        string    `yaml:"name" help:"connector name; its saved position is stored under this key"`
-	TopicPrefix string    `yaml:"topic_prefix" help:"logical server name: topics are <topic_prefix>.<db>.<table>"`
-	MySQL       MySQL     `yaml:"mysql"`
-	Kafka       Kafka     `yaml:"kafka"`
-	Filters     Filters   `yaml:"filters"`
-	Events      Events    `yaml:"events"`
-	Offsets     Offsets   `yaml:"offsets"`
-	Metrics     Metrics   `yaml:"metrics"`
-	Log         LogConfig `yaml:"log"`
+	Name        string            `yaml:"name" help:"connector name; its saved position is stored under this key"`
+	TopicPrefix string            `yaml:"topic_prefix" help:"logical server name: topics are <topic_prefix>.<db>.<table>"`
+	MySQL       MySQL             `yaml:"mysql"`
+	Kafka       Kafka             `yaml:"kafka"`
+	Filters     Filters           `yaml:"filters"`
+	Events      Events            `yaml:"events"`
+	Offsets     Offsets           `yaml:"offsets"`
+	Metrics     cfgload.Metrics   `yaml:"metrics"`
+	Log         cfgload.LogConfig `yaml:"log"`
 	// MemoryLimitMB is the Go runtime's soft memory limit: the garbage collector works harder as the
 	// heap nears it, which keeps the resident set small on hosts shared with the database.
 	MemoryLimitMB int `yaml:"memory_limit_mb" help:"soft memory limit of the Go runtime in MiB; 0 = none (GOMEMLIMIT also works)"`
@@ -93,17 +93,6 @@ type Offsets struct {
 	FlushInterval time.Duration `yaml:"flush_interval" help:"how often the acknowledged position is saved"`
 }
 
-// Metrics serves Prometheus metrics and a health check.
-type Metrics struct {
-	Addr string `yaml:"addr" help:"listen address of /metrics and /healthz, e.g. 127.0.0.1:9187; empty = off"`
-}
-
-// LogConfig sets logging.
-type LogConfig struct {
-	Level  string `yaml:"level" help:"debug, info, warn or error"`
-	Format string `yaml:"format" help:"text or json"`
-}
-
 // Default returns the defaults.
 func Default() *Config {
 	return &Config{
@@ -117,7 +106,7 @@ func Default() *Config {
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
 			Tombstones: true},
 		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
-		Log:           LogConfig{Level: "info", Format: "text"},
+		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
 		MemoryLimitMB: 80,
 	}
 }
