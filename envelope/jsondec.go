@@ -215,7 +215,7 @@ func parseBase64(s *scanner) ([]byte, error) {
 	}
 	b, err := base64.StdEncoding.DecodeString(text)
 	if err != nil {
-		return nil, s.errorf("bytes are not base64: %v", err)
+		return nil, fmt.Errorf("%w: bytes are not base64: %w", s.errorf("bad bytes"), err)
 	}
 	return b, nil
 }

@@ -148,7 +148,10 @@ func EnsureTopic(ctx context.Context, client *kafka.Client, topic string, partit
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("topic %s not ready after 30s: %v", topic, errors.Join(err, topicErr(md)))
+			if cause := errors.Join(err, topicErr(md)); cause != nil {
+				return fmt.Errorf("topic %s not ready after 30s: %w", topic, cause)
+			}
+			return fmt.Errorf("topic %s not ready after 30s", topic)
 		}
 		select {
 		case <-ctx.Done():
