@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/segmentio/kafka-go"
@@ -73,8 +74,18 @@ func New(cfg Config, done func(msgs []kafka.Message, err error)) (*Producer, err
 		Transport:    cfg.Transport,
 		MaxAttempts:  5,
 		Completion: func(msgs []kafka.Message, err error) {
+			// Give back exactly what each record took, once, and restore the caller's WriterData.
+			var release int64
+			for i := range msgs {
+				if t, ok := msgs[i].WriterData.(*tracked); ok {
+					if t.done.CompareAndSwap(false, true) {
+						release += t.weight
+					}
+					msgs[i].WriterData = t.data
+				}
+			}
 			done(msgs, err)
-			p.slots.Release(p.weight(msgs))
+			p.slots.Release(release)
 		},
 	}
 	return p, nil
@@ -91,24 +102,48 @@ func (p *Producer) Send(ctx context.Context, msgs []kafka.Message) error {
 			return err
 		}
 	}
-	w := p.weight(msgs)
-	if err := p.slots.Acquire(ctx, w); err != nil {
-		return err
+	// Each record takes its size from the budget; when the budget is spent, what was taken so far is handed
+	// to the writer (so it can complete) before waiting for more.
+	start := 0
+	for i := range msgs {
+		w := min(int64(len(msgs[i].Key)+len(msgs[i].Value))+64, p.cfg.MaxInFlightBytes)
+		if !p.slots.TryAcquire(w) {
+			if err := p.write(ctx, msgs[start:i]); err != nil {
+				return err
+			}
+			start = i
+			if err := p.slots.Acquire(ctx, w); err != nil {
+				return err
+			}
+		}
+		msgs[i].WriterData = &tracked{data: msgs[i].WriterData, weight: w}
+	}
+	return p.write(ctx, msgs[start:])
+}
+
+// tracked is what the producer attaches to a record in flight.
+type tracked struct {
+	data   any   // the caller's WriterData
+	weight int64 // taken from the in-flight budget
+	done   atomic.Bool
+}
+
+// write hands records whose budget is taken to the writer, giving the budget back if it refuses them.
+func (p *Producer) write(ctx context.Context, msgs []kafka.Message) error {
+	if len(msgs) == 0 {
+		return nil
 	}
 	if err := p.writer.WriteMessages(ctx, msgs...); err != nil {
+		var w int64
+		for i := range msgs {
+			t := msgs[i].WriterData.(*tracked)
+			w += t.weight
+			msgs[i].WriterData = t.data
+		}
 		p.slots.Release(w)
 		return fmt.Errorf("queue %d records: %w", len(msgs), err)
 	}
 	return nil
-}
-
-// weight is what msgs count against MaxInFlightBytes, capped so one huge batch cannot wait forever.
-func (p *Producer) weight(msgs []kafka.Message) int64 {
-	var n int64
-	for i := range msgs {
-		n += int64(len(msgs[i].Key)+len(msgs[i].Value)) + 64
-	}
-	return min(n, p.cfg.MaxInFlightBytes)
 }
 
 // ensureTopic creates topic with the configured partitions, replication and cleanup policy if it does not
