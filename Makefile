@@ -23,7 +23,7 @@ help:
 	@echo "make env-up         install and start the test environment; make env-down stops it"
 	@echo "make compose-check  validate docker-compose.yml with docker-compose config"
 	@echo "make fuzz           run every fuzz test for FUZZTIME each (default 30s)"
-	@echo "make bench          codec micro-benchmarks and the source benchmark (needs make env-up)"
+	@echo "make bench          codec micro-benchmarks, bench-source and bench-sink (need make env-up)"
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./source-connector ./sink-connector
