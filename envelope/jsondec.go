@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"math"
 	"strconv"
 )
 
@@ -431,129 +430,6 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 		return nil, err
 	}
 	return ev, nil
-}
-
-func tsField(e *Envelope, key []byte) *int64 {
-	switch string(key) {
-	case "ts_ms":
-		return &e.TsMs
-	case "ts_us":
-		return &e.TsUs
-	}
-	return &e.TsNs
-}
-
-func parseOpField(s *scanner, op *Op) error {
-	text, err := s.str()
-	if err != nil {
-		return err
-	}
-	*op, err = ParseOp(text)
-	return err
-}
-
-func parseOptInt(s *scanner, dst *int64) error {
-	if null, err := s.null(); null || err != nil {
-		return err
-	}
-	n, err := s.integer(64)
-	*dst = n
-	return err
-}
-
-func parseOptString(s *scanner, dst *string) error {
-	if null, err := s.null(); null || err != nil {
-		return err
-	}
-	v, err := s.str()
-	*dst = v
-	return err
-}
-
-// parseSource reads the source block by field name; fields it does not know are skipped, so other
-// connectors' blocks and newer Debezium versions read too. A boolean snapshot (very old Debezium) becomes
-// "true" or "false".
-func parseSource(s *scanner, src *Source) error {
-	if null, err := s.null(); null || err != nil {
-		return err
-	}
-	return s.object(func(k []byte) error {
-		var err error
-		switch string(k) {
-		case "version":
-			err = parseOptString(s, &src.Version)
-		case "connector":
-			err = parseOptString(s, &src.Connector)
-		case "name":
-			err = parseOptString(s, &src.Name)
-		case "ts_ms":
-			err = parseOptInt(s, &src.TsMs)
-		case "snapshot":
-			if c := s.peek(); c == 't' || c == 'f' {
-				var b bool
-				b, err = s.boolean()
-				src.Snapshot = strconv.FormatBool(b)
-			} else {
-				err = parseOptString(s, &src.Snapshot)
-			}
-		case "db":
-			err = parseOptString(s, &src.DB)
-		case "sequence":
-			err = parseOptString(s, &src.Sequence)
-		case "ts_us":
-			err = parseOptInt(s, &src.TsUs)
-		case "ts_ns":
-			err = parseOptInt(s, &src.TsNs)
-		case "table":
-			err = parseOptString(s, &src.Table)
-		case "server_id":
-			err = parseOptInt(s, &src.ServerID)
-		case "gtid":
-			err = parseOptString(s, &src.GTID)
-		case "file":
-			err = parseOptString(s, &src.File)
-		case "pos":
-			err = parseOptInt(s, &src.Pos)
-		case "row":
-			var n int64
-			err = parseOptInt(s, &n)
-			if err == nil && (n < math.MinInt32 || n > math.MaxInt32) {
-				err = s.errorf("row %d is out of range", n)
-			}
-			src.Row = int32(n)
-		case "thread":
-			err = parseOptInt(s, &src.Thread)
-		case "query":
-			err = parseOptString(s, &src.Query)
-		default:
-			_, err = s.raw()
-		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", k, err)
-		}
-		return nil
-	})
-}
-
-func parseTransaction(s *scanner) (*Transaction, error) {
-	if null, err := s.null(); null || err != nil {
-		return nil, err
-	}
-	t := &Transaction{}
-	err := s.object(func(k []byte) error {
-		key := string(k)
-		switch key {
-		case "id":
-			return parseOptString(s, &t.ID)
-		case "total_order":
-			return parseOptInt(s, &t.TotalOrder)
-		case "data_collection_order":
-			return parseOptInt(s, &t.DataCollectionOrder)
-		}
-		_, err := s.raw()
-		return err
-	})
-	return t, err
 }
 
 // decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
