@@ -32,7 +32,7 @@ build:
 test:
 ifeq ($(TANDEM_ENV_FILE),)
 	@$(ENV) up || { $(ENV) down; echo "make test: the test environment did not start" >&2; exit 1; }; \
-	trap '$(ENV) down' EXIT; \
+	trap 'st=$$?; if [ $$st -eq 0 ]; then $(ENV) clean; else $(ENV) down; echo "make test: logs kept in .tandem-env/" >&2; fi; exit $$st' EXIT; \
 	$(MAKE) --no-print-directory checks TANDEM_ENV_FILE=$(CURDIR)/.tandem-env/env TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV)
 else
 	@$(MAKE) --no-print-directory checks
