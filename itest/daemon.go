@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -53,7 +54,7 @@ type Proc struct {
 	log     string
 	done    chan struct{}
 	exitErr error
-	peakRSS int64 // kB, sampled from VmHWM before the process ends
+	peakRSS atomic.Int64 // kB, sampled from VmHWM while the process runs
 }
 
 // Start runs bin with args and env (added to the test's environment).
@@ -98,8 +99,8 @@ func (p *Proc) sampleRSS() {
 		case <-p.done:
 			return
 		case <-tick.C:
-			if kb := readVmHWM(p.cmd.Process.Pid); kb > p.peakRSS {
-				p.peakRSS = kb
+			if kb := readVmHWM(p.cmd.Process.Pid); kb > p.peakRSS.Load() {
+				p.peakRSS.Store(kb)
 			}
 		}
 	}
@@ -122,7 +123,7 @@ func readVmHWM(pid int) int64 {
 }
 
 // PeakRSSMB is the largest resident set seen, in MB.
-func (p *Proc) PeakRSSMB() float64 { return float64(p.peakRSS) / 1024 }
+func (p *Proc) PeakRSSMB() float64 { return float64(p.peakRSS.Load()) / 1024 }
 
 // Kill sends SIGKILL and waits for the exit.
 func (p *Proc) Kill() {
