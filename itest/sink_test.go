@@ -75,35 +75,10 @@ func rowsDiff(a, b map[string]map[string]string) string {
 	return strings.Join(out, "\n")
 }
 
-// dumpSimple reads id and the other columns of a table as text.
+// dumpSimple reads a table as quoted text, keyed by its first column.
 func dumpSimple(t *testing.T, db *sql.DB, table string) map[string]map[string]string {
 	t.Helper()
-	rows, err := db.Query("SELECT * FROM " + table)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	names, _ := rows.Columns()
-	out := map[string]map[string]string{}
-	for rows.Next() {
-		vals := make([]sql.NullString, len(names))
-		ptrs := make([]any, len(names))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			t.Fatal(err)
-		}
-		row := map[string]string{}
-		for i, n := range names {
-			row[n] = "NULL"
-			if vals[i].Valid {
-				row[n] = "'" + vals[i].String + "'"
-			}
-		}
-		out[row[names[0]]] = row
-	}
-	return out
+	return queryRows(context.Background(), t, db, "SELECT * FROM "+table, true)
 }
 
 // pipeline creates database db on A and B with the given DDL, and starts a source on A.

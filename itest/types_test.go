@@ -201,6 +201,13 @@ func dumpRows(ctx context.Context, t *testing.T, db *sql.DB, table string) map[s
 	  CAST(dt AS CHAR) dt, CAST(tm AS CHAR) tm, CAST(tm6 AS CHAR) tm6, CAST(dtm AS CHAR) dtm, CAST(dtm3 AS CHAR) dtm3,
 	  CAST(dtm6 AS CHAR) dtm6, CAST(ts AS CHAR) ts, CAST(ts3 AS CHAR) ts3, CAST(ts6 AS CHAR) ts6, HEX(ch), HEX(vc), HEX(vcl), HEX(tx), MD5(ltx), HEX(bin), HEX(vbin), MD5(bl), MD5(mbl),
 	  j, e, s, CONCAT(ST_SRID(pt), ':', ST_AsText(pt)), CONCAT(ST_SRID(g), ':', ST_AsText(g)) FROM ` + table
+	return queryRows(ctx, t, db, q, false)
+}
+
+// queryRows runs q and returns its rows as text keyed by the first column, NULL as "NULL"; with quote,
+// values are wrapped in single quotes so that the text 'NULL' and a NULL differ.
+func queryRows(ctx context.Context, t *testing.T, db *sql.DB, q string, quote bool) map[string]map[string]string {
+	t.Helper()
 	rows, err := db.QueryContext(ctx, q)
 	if err != nil {
 		t.Fatal(err)
@@ -222,9 +229,15 @@ func dumpRows(ctx context.Context, t *testing.T, db *sql.DB, table string) map[s
 			row[n] = "NULL"
 			if vals[i].Valid {
 				row[n] = vals[i].String
+				if quote {
+					row[n] = "'" + row[n] + "'"
+				}
 			}
 		}
-		out[row["id"]] = row
+		out[row[names[0]]] = row
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

@@ -3,8 +3,10 @@ package cfgload
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/spf13/cobra"
@@ -76,4 +78,17 @@ type LogConfig struct {
 // Metrics serves Prometheus metrics, health and profiles.
 type Metrics struct {
 	Addr string `yaml:"addr" help:"listen address of /metrics, /healthz and /debug/pprof/, e.g. 127.0.0.1:9187; empty = off"`
+}
+
+// Runtime prepares a daemon's process: its logger on stderr, and the Go runtime's soft memory limit of
+// memoryLimitMB (0 = none; GOMEMLIMIT, when set, wins).
+func Runtime(log LogConfig, memoryLimitMB int) (*slog.Logger, error) {
+	logger, err := NewLogger(log.Level, log.Format, os.Stderr)
+	if err != nil {
+		return nil, err
+	}
+	if memoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(int64(memoryLimitMB) << 20)
+	}
+	return logger, nil
 }

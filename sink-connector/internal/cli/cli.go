@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strings"
 	"time"
 
@@ -121,12 +119,9 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := cfgload.NewLogger(cfg.Log.Level, cfg.Log.Format, os.Stderr)
+			log, err := cfgload.Runtime(cfg.Log, cfg.MemoryLimitMB)
 			if err != nil {
 				return err
-			}
-			if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 			}
 			log.Info("starting", "version", buildinfo.Version, "name", cfg.Name, "mysql", cfg.MySQL.Addr,
 				"kafka", strings.Join(cfg.Kafka.Brokers, ","))

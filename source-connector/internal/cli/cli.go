@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
-	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -60,15 +58,12 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := cfgload.NewLogger(cfg.Log.Level, cfg.Log.Format, os.Stderr)
+			log, err := cfgload.Runtime(cfg.Log, cfg.MemoryLimitMB)
 			if err != nil {
 				return err
 			}
 			log.Info("starting", "version", buildinfo.Version, "name", cfg.Name, "mysql", cfg.MySQL.Addr,
 				"kafka", strings.Join(cfg.Kafka.Brokers, ","), "topic_prefix", cfg.TopicPrefix)
-			if cfg.MemoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
-				debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
-			}
 			if err := preflightAll(cmd.Context(), cfg, log); err != nil {
 				return err
 			}
