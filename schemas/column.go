@@ -31,6 +31,7 @@ type Column struct {
 	Scale     int      // DECIMAL(M, D): D
 	FSP       int      // TIME, DATETIME, TIMESTAMP: fraction digits 0-6
 	Charset   string   // character columns: utf8mb4, utf8mb3, latin1, ascii, binary, …
+	Collation string   // character columns, from information_schema only (the snapshot's key ranges)
 	Values    []string // ENUM and SET members in definition order
 }
 

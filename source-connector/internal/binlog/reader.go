@@ -46,6 +46,7 @@ const (
 	Insert Kind = 'c'
 	Update Kind = 'u'
 	Delete Kind = 'd'
+	Read   Kind = 'r' // a row copied by the snapshot
 )
 
 // Change is one rows event of a captured table.
@@ -60,6 +61,7 @@ type Change struct {
 	ServerID uint32 // originating server
 	Thread   uint32 // connection id of the writer, 0 when unknown (MariaDB logs no BEGIN with it)
 	Time     time.Time
+	Snapshot string // source.snapshot of Read rows: true, first, first_in_data_collection, …
 }
 
 // Handler receives the stream. Its methods are called from Run's goroutine in binlog order; an error
@@ -308,10 +310,16 @@ func (r *Reader) rows(ctx context.Context, st *state, ev *replication.BinlogEven
 	})
 }
 
+// Querier is a *sql.DB or a *sql.Conn.
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
 // CurrentPosition reads the server's current binlog position: the GTID position when the server has
 // GTIDs (always on MariaDB, where an empty position means the binlog holds no transaction yet;
 // gtid_mode=ON on MySQL), else the file and position of SHOW MASTER STATUS.
-func CurrentPosition(ctx context.Context, db *sql.DB, flavor string) (Position, error) {
+func CurrentPosition(ctx context.Context, db Querier, flavor string) (Position, error) {
 	var p Position
 	if flavor == mysql.MariaDBFlavor {
 		if err := db.QueryRowContext(ctx, "SELECT @@global.gtid_binlog_pos").Scan(&p.GTID); err != nil {

@@ -128,6 +128,16 @@ func (t *tables) resolve(ctx context.Context, ev *replication.TableMapEvent) (*T
 			return nil, err
 		}
 	}
+	tb, err := t.build(db, name, cols, key)
+	if err != nil {
+		return nil, err
+	}
+	t.byID[ev.TableID] = tb
+	return tb, nil
+}
+
+// build makes the captured table out of all its columns and its key: excluded columns are left out.
+func (t *tables) build(db, name string, cols []schemas.Column, key []string) (*Table, error) {
 	tb := &Table{DB: db, Name: name}
 	for i, c := range cols {
 		if t.filter.excludesColumn(db, name, c.Name) {
@@ -148,7 +158,6 @@ func (t *tables) resolve(ctx context.Context, ev *replication.TableMapEvent) (*T
 	if tb.Wire, err = envelope.NewTable(t.prefix, db, name, fields, key, t.source); err != nil {
 		return nil, err
 	}
-	t.byID[ev.TableID] = tb
 	return tb, nil
 }
 

@@ -10,14 +10,12 @@ import (
 	"time"
 
 	"github.com/segmentio/kafka-go"
-
-	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
 )
 
-// Store keeps the saved position of one connector. Load reports found=false when nothing was saved.
+// Store keeps the saved state of one connector. Load reports found=false when nothing was saved.
 type Store interface {
-	Load(ctx context.Context) (pos binlog.Position, found bool, err error)
-	Save(ctx context.Context, pos binlog.Position) error
+	Load(ctx context.Context) (state State, found bool, err error)
+	Save(ctx context.Context, state State) error
 	// Reset removes the saved position, so the next start begins afresh.
 	Reset(ctx context.Context) error
 	Close() error
@@ -25,16 +23,21 @@ type Store interface {
 
 // record is what a store holds.
 type record struct {
-	Position binlog.Position `json:"position"`
-	SavedAt  time.Time       `json:"saved_at"`
+	State
+	SavedAt time.Time `json:"saved_at"`
 }
 
-func decodeRecord(b []byte) (binlog.Position, error) {
+func encodeRecord(s State) []byte {
+	b, _ := json.Marshal(record{State: s, SavedAt: time.Now().UTC()})
+	return b
+}
+
+func decodeRecord(b []byte) (State, error) {
 	var r record
 	if err := json.Unmarshal(b, &r); err != nil {
-		return binlog.Position{}, fmt.Errorf("saved position %q is not valid: %w", b, err)
+		return State{}, fmt.Errorf("saved position %q is not valid: %w", b, err)
 	}
-	return r.Position, nil
+	return r.State, nil
 }
 
 // FileStore keeps the position in a file, replaced atomically on each save.
@@ -43,21 +46,21 @@ type FileStore struct{ Path string }
 var _ Store = (*FileStore)(nil)
 
 // Load reads the file.
-func (f *FileStore) Load(context.Context) (binlog.Position, bool, error) {
+func (f *FileStore) Load(context.Context) (State, bool, error) {
 	b, err := os.ReadFile(f.Path)
 	if errors.Is(err, os.ErrNotExist) {
-		return binlog.Position{}, false, nil
+		return State{}, false, nil
 	}
 	if err != nil {
-		return binlog.Position{}, false, err
+		return State{}, false, err
 	}
 	pos, err := decodeRecord(b)
 	return pos, err == nil, err
 }
 
 // Save writes a temporary file, syncs it and renames it over the old one.
-func (f *FileStore) Save(_ context.Context, pos binlog.Position) error {
-	b, _ := json.Marshal(record{Position: pos, SavedAt: time.Now().UTC()})
+func (f *FileStore) Save(_ context.Context, state State) error {
+	b := encodeRecord(state)
 	tmp, err := os.CreateTemp(filepath.Dir(f.Path), ".position-*")
 	if err != nil {
 		return fmt.Errorf("save position: %w", err)
@@ -122,21 +125,21 @@ func (k *KafkaStore) ensureTopic(ctx context.Context) error {
 	return nil
 }
 
-// Load reads the topic to its end and returns the last position saved under the connector's name.
-func (k *KafkaStore) Load(ctx context.Context) (binlog.Position, bool, error) {
+// Load reads the topic to its end and returns the last state saved under the connector's name.
+func (k *KafkaStore) Load(ctx context.Context) (State, bool, error) {
 	if err := k.ensureTopic(ctx); err != nil {
-		return binlog.Position{}, false, err
+		return State{}, false, err
 	}
 	conn, err := k.Dialer.DialLeader(ctx, "tcp", k.Brokers[0], k.Topic, 0)
 	if err != nil {
-		return binlog.Position{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
+		return State{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
 	}
 	first, last, err := conn.ReadOffsets()
 	conn.Close()
 	if err != nil {
-		return binlog.Position{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
+		return State{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
 	}
-	var pos binlog.Position
+	var pos State
 	found := false
 	if last <= first {
 		return pos, false, nil
@@ -154,7 +157,7 @@ func (k *KafkaStore) Load(ctx context.Context) (binlog.Position, bool, error) {
 		}
 		if string(m.Key) == k.Name {
 			if m.Value == nil {
-				pos, found = binlog.Position{}, false
+				pos, found = State{}, false
 			} else if pos, err = decodeRecord(m.Value); err != nil {
 				return pos, false, err
 			} else {
@@ -179,9 +182,8 @@ func (k *KafkaStore) write(ctx context.Context, value []byte) error {
 }
 
 // Save writes the position and waits for all in-sync replicas to have it.
-func (k *KafkaStore) Save(ctx context.Context, pos binlog.Position) error {
-	b, _ := json.Marshal(record{Position: pos, SavedAt: time.Now().UTC()})
-	if err := k.write(ctx, b); err != nil {
+func (k *KafkaStore) Save(ctx context.Context, state State) error {
+	if err := k.write(ctx, encodeRecord(state)); err != nil {
 		return fmt.Errorf("save position to %s: %w", k.Topic, err)
 	}
 	return nil

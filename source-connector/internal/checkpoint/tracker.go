@@ -2,17 +2,13 @@
 // when Kafka has acknowledged every record of its transaction and of every transaction before it.
 package checkpoint
 
-import (
-	"sync"
-
-	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
-)
+import "sync"
 
 // Txn counts the records of one transaction that Kafka has not acknowledged yet.
 type Txn struct {
 	pending int
 	closed  bool
-	pos     binlog.Position
+	state   State
 }
 
 // Tracker follows transactions from the reader to Kafka's acknowledgements. Open, Add and Close are called
@@ -21,13 +17,13 @@ type Txn struct {
 type Tracker struct {
 	mu      sync.Mutex
 	queue   []*Txn // open and unacknowledged transactions, oldest first
-	acked   binlog.Position
+	acked   State
 	advance uint64 // counts advances of acked
 	err     error
 }
 
-// NewTracker starts from pos, the position streaming starts at.
-func NewTracker(pos binlog.Position) *Tracker { return &Tracker{acked: pos} }
+// NewTracker starts from the state the pipeline starts at.
+func NewTracker(start State) *Tracker { return &Tracker{acked: start} }
 
 // Open starts tracking the next transaction.
 func (t *Tracker) Open() *Txn {
@@ -45,10 +41,10 @@ func (t *Tracker) Add(tx *Txn, n int) {
 	t.mu.Unlock()
 }
 
-// Close marks the end of tx: after its records are acknowledged, streaming may resume at pos.
-func (t *Tracker) Close(tx *Txn, pos binlog.Position) {
+// Close marks the end of tx: after its records are acknowledged, the pipeline may resume at state.
+func (t *Tracker) Close(tx *Txn, state State) {
 	t.mu.Lock()
-	tx.closed, tx.pos = true, pos
+	tx.closed, tx.state = true, state
 	t.settle()
 	t.mu.Unlock()
 }
@@ -68,7 +64,7 @@ func (t *Tracker) settle() {
 		if !tx.closed || tx.pending > 0 {
 			break
 		}
-		t.acked = tx.pos
+		t.acked = tx.state
 		t.advance++
 		n++
 	}
@@ -95,9 +91,9 @@ func (t *Tracker) Err() error {
 	return t.err
 }
 
-// Acked returns the position after the last transaction fully acknowledged, and a counter that changes
-// whenever that position moves.
-func (t *Tracker) Acked() (binlog.Position, uint64) {
+// Acked returns the state after the last transaction fully acknowledged, and a counter that changes
+// whenever that state moves.
+func (t *Tracker) Acked() (State, uint64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.acked, t.advance

@@ -9,7 +9,7 @@ import (
 	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
 )
 
-func pos(n uint32) binlog.Position { return binlog.Position{File: "f", Pos: n} }
+func pos(n uint32) State { return State{Position: binlog.Position{File: "f", Pos: n}} }
 
 // TestTrackerOrder: a position is acknowledged only when its transaction and every earlier one are.
 func TestTrackerOrder(t *testing.T) {
@@ -22,15 +22,15 @@ func TestTrackerOrder(t *testing.T) {
 	tr.Close(c, pos(30)) // no records: done as soon as a and b are
 
 	tr.Ack(b, 1) // b done before a: nothing moves
-	if p, _ := tr.Acked(); p != pos(1) {
+	if p, _ := tr.Acked(); p.Position != pos(1).Position {
 		t.Fatalf("acked %v before the first transaction was", p)
 	}
 	tr.Ack(a, 1)
-	if p, _ := tr.Acked(); p != pos(1) {
+	if p, _ := tr.Acked(); p.Position != pos(1).Position {
 		t.Fatalf("acked %v with a record of a pending", p)
 	}
 	tr.Ack(a, 1)
-	if p, _ := tr.Acked(); p != pos(30) {
+	if p, _ := tr.Acked(); p.Position != pos(30).Position {
 		t.Fatalf("acked %v, want all three transactions", p)
 	}
 	if tr.InFlight() != 0 {
@@ -39,7 +39,7 @@ func TestTrackerOrder(t *testing.T) {
 	d := tr.Open()
 	tr.Add(d, 1)
 	tr.Close(d, pos(40))
-	if p, _ := tr.Acked(); p != pos(30) {
+	if p, _ := tr.Acked(); p.Position != pos(30).Position {
 		t.Fatalf("acked %v before the record of d", p)
 	}
 }
@@ -60,7 +60,7 @@ func TestTrackerConcurrentAcks(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if p, _ := tr.Acked(); p != pos(1000) {
+	if p, _ := tr.Acked(); p.Position != pos(1000).Position {
 		t.Fatalf("acked %v, want the last", p)
 	}
 }
@@ -71,16 +71,17 @@ func TestFileStore(t *testing.T) {
 	if _, found, err := s.Load(ctx); found || err != nil {
 		t.Fatalf("empty store: found=%v err=%v", found, err)
 	}
-	want := binlog.Position{GTID: "0-1-42", File: "mariadb-bin.000003", Pos: 1234}
+	want := State{Position: binlog.Position{GTID: "0-1-42", File: "mariadb-bin.000003", Pos: 1234},
+		Snapshot: &Progress{Tables: []TableName{{"db", "t2"}, {"db", "t3"}}, After: [][]byte{[]byte("17"), {0, 255}}, Rows: 17, Total: 40}}
 	if err := s.Save(ctx, want); err != nil {
 		t.Fatal(err)
 	}
 	got, found, err := s.Load(ctx)
-	if err != nil || !found || got != want {
-		t.Fatalf("loaded %v %v %v", got, found, err)
+	if err != nil || !found || got.String() != want.String() {
+		t.Fatalf("loaded %v %v %v, want %v", got, found, err, want)
 	}
 	// An empty GTID position (a server whose binlog had no transaction yet) is a real position.
-	if err := s.Save(ctx, binlog.Position{}); err != nil {
+	if err := s.Save(ctx, State{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, found, _ := s.Load(ctx); !found {

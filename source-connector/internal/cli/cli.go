@@ -14,6 +14,7 @@ import (
 	"github.com/tandemcdc/tandem/internal/buildinfo"
 	"github.com/tandemcdc/tandem/internal/cfgload"
 	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
+	"github.com/tandemcdc/tandem/source-connector/internal/checkpoint"
 	"github.com/tandemcdc/tandem/source-connector/internal/config"
 	"github.com/tandemcdc/tandem/source-connector/internal/metrics"
 	"github.com/tandemcdc/tandem/source-connector/internal/preflight"
@@ -168,7 +169,7 @@ func offsetsCmd() *cobra.Command {
 	}
 	cmd.AddCommand(&cobra.Command{
 		Use:   "show",
-		Short: "Print the saved position as JSON",
+		Short: "Print the saved position (and the progress of an unfinished snapshot) as JSON",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, func(ctx context.Context, deps *stream.Deps) error {
@@ -177,7 +178,7 @@ func offsetsCmd() *cobra.Command {
 					return err
 				}
 				if !found {
-					fmt.Fprintln(cmd.OutOrStdout(), "no saved position: the next start begins at the server's current position")
+					fmt.Fprintln(cmd.OutOrStdout(), "no saved position: the next start takes a snapshot (snapshot.mode initial, initial_only, when_needed) or begins at the server's current position (never)")
 					return nil
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), pos.String())
@@ -197,7 +198,7 @@ func offsetsCmd() *cobra.Command {
 			}
 			return withStore(cmd, func(ctx context.Context, deps *stream.Deps) error {
 				p := binlog.Position{GTID: gtid, File: file, Pos: pos}
-				if err := deps.Store.Save(ctx, p); err != nil {
+				if err := deps.Store.Save(ctx, checkpoint.State{Position: p}); err != nil {
 					return err
 				}
 				fmt.Fprintln(cmd.OutOrStdout(), "saved", p.String())
@@ -210,7 +211,7 @@ func offsetsCmd() *cobra.Command {
 	set.Flags().Uint32Var(&pos, "pos", 4, "position in --file")
 	cmd.AddCommand(set, &cobra.Command{
 		Use:   "reset",
-		Short: "Forget the saved position: the next start begins at the server's current position",
+		Short: "Forget the saved position: the next start takes a new snapshot, or with snapshot.mode=never begins at the server's current position",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withStore(cmd, func(ctx context.Context, deps *stream.Deps) error {

@@ -25,6 +25,7 @@ type Config struct {
 	Kafka       Kafka             `yaml:"kafka"`
 	Filters     Filters           `yaml:"filters"`
 	Events      Events            `yaml:"events"`
+	Snapshot    Snapshot          `yaml:"snapshot"`
 	Offsets     Offsets           `yaml:"offsets"`
 	Metrics     cfgload.Metrics   `yaml:"metrics"`
 	Log         cfgload.LogConfig `yaml:"log"`
@@ -85,6 +86,13 @@ type Events struct {
 	HeartbeatInterval  time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
 }
 
+// Snapshot configures the initial copy of the captured tables.
+type Snapshot struct {
+	Mode             string        `yaml:"mode" help:"initial (snapshot when nothing is saved, then stream), initial_only (snapshot, then stop), never (stream from the current position) or when_needed (initial, and again when the saved position is gone from the server)"`
+	ChunkSize        int           `yaml:"chunk_size" help:"rows per primary-key chunk; progress is saved after each"`
+	ProgressInterval time.Duration `yaml:"progress_interval" help:"how often snapshot progress is logged"`
+}
+
 // Offsets says where the position is saved.
 type Offsets struct {
 	Store         string        `yaml:"store" help:"kafka (a compacted topic) or file"`
@@ -105,6 +113,7 @@ func Default() *Config {
 			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
 			Tombstones: true},
+		Snapshot:      Snapshot{Mode: "initial", ChunkSize: 10000, ProgressInterval: 10 * time.Second},
 		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
 		MemoryLimitMB: 80,
@@ -196,6 +205,17 @@ func (c *Config) Validate() error {
 	}
 	if c.Events.HeartbeatInterval < 0 {
 		bad("events.heartbeat_interval", "must not be negative")
+	}
+	switch c.Snapshot.Mode {
+	case "initial", "initial_only", "never", "when_needed":
+	default:
+		bad("snapshot.mode", "%q: want initial, initial_only, never or when_needed", c.Snapshot.Mode)
+	}
+	if c.Snapshot.ChunkSize < 1 {
+		bad("snapshot.chunk_size", "must be at least 1")
+	}
+	if c.Snapshot.ProgressInterval <= 0 {
+		bad("snapshot.progress_interval", "must be positive")
 	}
 	switch c.Offsets.Store {
 	case "kafka":

@@ -47,9 +47,13 @@ func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Mess
 	t := now()
 	tb := ch.Table
 	topic := c.Topic(tb.DB, tb.Name)
+	snapshot := "false"
+	if ch.Kind == binlog.Read {
+		snapshot = ch.Snapshot
+	}
 	ev := envelope.Envelope{
 		Source: envelope.Source{
-			Version: c.Version, Connector: c.Connector, Name: c.Prefix, Snapshot: "false", DB: tb.DB, Table: tb.Name,
+			Version: c.Version, Connector: c.Connector, Name: c.Prefix, Snapshot: snapshot, DB: tb.DB, Table: tb.Name,
 			TsMs: ch.Time.UnixMilli(), TsUs: ch.Time.UnixMicro(), TsNs: ch.Time.UnixNano(),
 			ServerID: int64(ch.ServerID), GTID: ch.GTID, File: ch.File, Pos: int64(ch.Pos),
 			Thread: int64(ch.Thread), Query: ch.Query,
@@ -64,8 +68,11 @@ func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Mess
 		ev.Source.Row = int32(i / step)
 		var err error
 		switch ch.Kind {
-		case binlog.Insert:
+		case binlog.Insert, binlog.Read:
 			ev.Op, ev.Before = envelope.OpCreate, nil
+			if ch.Kind == binlog.Read {
+				ev.Op = envelope.OpRead
+			}
 			if ev.After, err = c.values(tb, ch.Rows[i]); err == nil {
 				dst, err = c.record(dst, topic, tb, &ev, ev.After, nil)
 			}

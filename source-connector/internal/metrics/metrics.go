@@ -23,6 +23,10 @@ type Metrics struct {
 	lag        prometheus.Gauge
 	savedAt    prometheus.Gauge
 	position   *prometheus.GaugeVec
+	snapRows   *prometheus.GaugeVec
+	snapTotal  *prometheus.GaugeVec
+	snapRate   *prometheus.GaugeVec
+	snapETA    *prometheus.GaugeVec
 
 	healthy atomic.Bool
 	mu      sync.Mutex
@@ -46,7 +50,16 @@ func New() *Metrics {
 		Help: "When the position was last saved."})
 	m.position = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_source_saved_position_info",
 		Help: "The last saved position, as a label."}, []string{"position"})
+	m.snapRows = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_source_snapshot_rows",
+		Help: "Rows of the table read by the snapshot so far."}, []string{"table"})
+	m.snapTotal = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_source_snapshot_rows_estimated",
+		Help: "The server's estimate of the table's rows (exact once the table is done)."}, []string{"table"})
+	m.snapRate = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_source_snapshot_rows_per_second",
+		Help: "Snapshot read rate of the table."}, []string{"table"})
+	m.snapETA = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tandem_source_snapshot_eta_seconds",
+		Help: "Estimated seconds until the table's snapshot is done."}, []string{"table"})
 	m.Registry.MustRegister(m.events, m.bytes, m.Batches, m.Reconnects, m.lag, m.savedAt, m.position,
+		m.snapRows, m.snapTotal, m.snapRate, m.snapETA,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -71,6 +84,14 @@ func (m *Metrics) PositionSaved(pos string) {
 	m.position.WithLabelValues(pos).Set(1)
 	m.lastPos = pos
 	m.savedAt.SetToCurrentTime()
+}
+
+// SnapshotProgress publishes the snapshot progress of a table.
+func (m *Metrics) SnapshotProgress(table string, rows, estimate int64, rate, etaSeconds float64) {
+	m.snapRows.WithLabelValues(table).Set(float64(rows))
+	m.snapTotal.WithLabelValues(table).Set(float64(estimate))
+	m.snapRate.WithLabelValues(table).Set(rate)
+	m.snapETA.WithLabelValues(table).Set(etaSeconds)
 }
 
 // SetHealthy says whether the pipeline streams.

@@ -25,6 +25,7 @@ import (
 	"github.com/tandemcdc/tandem/source-connector/internal/convert"
 	"github.com/tandemcdc/tandem/source-connector/internal/metrics"
 	"github.com/tandemcdc/tandem/source-connector/internal/produce"
+	"github.com/tandemcdc/tandem/source-connector/internal/snapshot"
 )
 
 // ErrPermanent marks errors a restart cannot fix: the daemon stops with them.
@@ -44,8 +45,15 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.M
 	for {
 		started := time.Now()
 		err := runOnce(ctx, cfg, deps, log, m)
-		if ctx.Err() != nil {
+		if ctx.Err() != nil || errors.Is(err, errSnapshotOnly) {
 			return nil
+		}
+		if cfg.Snapshot.Mode == "when_needed" && positionGone(err) {
+			log.Warn("the saved position is no longer on the server; taking a new snapshot (snapshot.mode=when_needed)", "err", err)
+			if err := deps.Store.Reset(ctx); err != nil {
+				return err
+			}
+			continue
 		}
 		if errors.Is(err, ErrPermanent) || !retryable(err) {
 			return explain(err)
@@ -66,9 +74,13 @@ func Run(ctx context.Context, cfg *config.Config, log *slog.Logger, m *metrics.M
 	}
 }
 
+// errSnapshotOnly ends a run of snapshot.mode=initial_only once the snapshot is saved.
+var errSnapshotOnly = errors.New("snapshot done (snapshot.mode=initial_only)")
+
 // Deps are the long-lived connections of the pipeline.
 type Deps struct {
-	DB        *sql.DB // information_schema and position queries, as the replication user
+	DB         *sql.DB // information_schema and position queries, as the replication user
+	SnapshotDB *sql.DB // the snapshot's reads: UTC session, column bytes in their own character set
 	Store     checkpoint.Store
 	Transport *kafka.Transport
 	Dialer    *kafka.Dialer
@@ -96,10 +108,23 @@ func Open(cfg *config.Config, log *slog.Logger) (*Deps, error) {
 	db := sql.OpenDB(connector)
 	db.SetMaxOpenConns(2)
 	db.SetConnMaxLifetime(5 * time.Minute)
+	// Snapshot reads: TIMESTAMP values in UTC, text in the column's own character set (decoded as the
+	// binlog's bytes are), prepared statements so numbers arrive in binary form.
+	snapDSN := dsn.Clone()
+	snapDSN.Params = map[string]string{"time_zone": "'+00:00'", "character_set_results": "NULL"}
+	snapDSN.ReadTimeout = 5 * time.Minute
+	snapConnector, err := mysql.NewConnector(snapDSN)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	snapDB := sql.OpenDB(snapConnector)
+	snapDB.SetMaxIdleConns(0)
 
 	transport, dialer, err := cfg.KafkaClients()
 	if err != nil {
 		db.Close()
+		snapDB.Close()
 		return nil, err
 	}
 	var store checkpoint.Store = &checkpoint.FileStore{Path: cfg.Offsets.File}
@@ -107,32 +132,35 @@ func Open(cfg *config.Config, log *slog.Logger) (*Deps, error) {
 		store = &checkpoint.KafkaStore{Name: cfg.Name, Topic: cfg.Offsets.Topic, Brokers: cfg.Kafka.Brokers,
 			Transport: transport, Dialer: dialer, Replicas: cfg.Kafka.ReplicationFactor}
 	}
-	return &Deps{DB: db, Store: store, Transport: transport, Dialer: dialer}, nil
+	return &Deps{DB: db, SnapshotDB: snapDB, Store: store, Transport: transport, Dialer: dialer}, nil
 }
 
 // Close releases the connections.
 func (d *Deps) Close() error {
-	return errors.Join(d.Store.Close(), d.DB.Close())
+	return errors.Join(d.Store.Close(), d.DB.Close(), d.SnapshotDB.Close())
 }
 
-// runOnce runs the pipeline once, from the saved position.
+// runOnce runs the pipeline once, from the saved state: the rest of an unfinished snapshot, then the
+// binlog.
 func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logger, m *metrics.Metrics) error {
-	start, found, err := deps.Store.Load(ctx)
+	filter, err := binlog.NewFilter(cfg.Filters.IncludeDatabases, cfg.Filters.ExcludeDatabases,
+		cfg.Filters.IncludeTables, cfg.Filters.ExcludeTables, cfg.Filters.ExcludeColumns)
 	if err != nil {
-		return fmt.Errorf("load saved position: %w", err)
+		return err
 	}
-	if !found {
-		if start, err = startPosition(ctx, cfg, deps.DB); err != nil {
-			return err
-		}
-		// Saved at once: a crash before the first save must not make the next start skip ahead.
-		if err := deps.Store.Save(ctx, start); err != nil {
-			return err
-		}
-		log.Info("no saved position; starting at the server's current position", "position", start.String())
-	} else {
-		log.Info("resuming from the saved position", "position", start.String())
+	copier := &snapshot.Copier{
+		Describer: binlog.NewDescriber(deps.DB, cfg.MySQL.Flavor, cfg.TopicPrefix, cfg.ConnectorName(), cfg.SchemaOptions(), filter),
+		ChunkSize: cfg.Snapshot.ChunkSize, Every: cfg.Snapshot.ProgressInterval, Log: log, Progress: m,
 	}
+	start, err := startState(ctx, cfg, deps, copier, log)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if copier.View != nil {
+			copier.View.Close()
+		}
+	}()
 
 	tracker := checkpoint.NewTracker(start)
 	producer, err := produce.New(produce.Config{
@@ -141,11 +169,6 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		Compression: cfg.Kafka.Compression, BatchSize: cfg.Kafka.BatchSize, BatchBytes: cfg.Kafka.BatchBytes,
 		Linger: cfg.Kafka.Linger, MaxInFlightBytes: int64(cfg.Kafka.MaxInFlightBytes), WriteTimeout: cfg.Kafka.WriteTimeout,
 	}, func(msgs []kafka.Message, err error) { acknowledge(tracker, m, msgs, err) })
-	if err != nil {
-		return err
-	}
-	filter, err := binlog.NewFilter(cfg.Filters.IncludeDatabases, cfg.Filters.ExcludeDatabases,
-		cfg.Filters.IncludeTables, cfg.Filters.ExcludeTables, cfg.Filters.ExcludeColumns)
 	if err != nil {
 		return err
 	}
@@ -169,7 +192,19 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 	var readErr error
 	g.Go(func() error {
 		defer close(readerDone)
-		readErr = reader.Run(gctx, start, h)
+		if start.Snapshot != nil {
+			readErr = copier.Copy(gctx, start, h)
+			if err := copier.View.Close(); err != nil && readErr == nil {
+				log.Warn("closing the snapshot's read view", "err", err)
+			}
+			copier.View = nil
+			if readErr == nil && cfg.Snapshot.Mode == "initial_only" {
+				readErr = errSnapshotOnly
+			}
+		}
+		if readErr == nil {
+			readErr = reader.Run(gctx, start.Position, h)
+		}
 		// Stop reading, then flush: every record gathered is sent and completes (acknowledged or failed).
 		if err := h.Flush(context.WithoutCancel(gctx)); err != nil && readErr == nil {
 			readErr = err
@@ -193,6 +228,52 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		return nil
 	}
 	return err
+}
+
+// startState is where the pipeline starts: the saved state, else a new snapshot's (through a new read
+// view, left in copier.View), else the configured or current binlog position. An unfinished snapshot
+// continues through a new read view.
+func startState(ctx context.Context, cfg *config.Config, deps *Deps, copier *snapshot.Copier, log *slog.Logger) (checkpoint.State, error) {
+	st, found, err := deps.Store.Load(ctx)
+	if err != nil {
+		return st, fmt.Errorf("load saved position: %w", err)
+	}
+	switch {
+	case found && st.Snapshot != nil:
+		if copier.View, err = snapshot.Open(ctx, deps.SnapshotDB, cfg.MySQL.Flavor); err != nil {
+			return st, err
+		}
+		next := "the first table"
+		if len(st.Snapshot.Tables) > 0 {
+			next = st.Snapshot.Tables[0].String()
+		}
+		log.Info("resuming the unfinished snapshot after its last acknowledged chunk", "table", next,
+			"rows_done_in_table", st.Snapshot.Rows, "rows_done", st.Snapshot.Total, "tables_left", len(st.Snapshot.Tables),
+			"view_position", copier.View.Pos.String(), "stream_from", st.Position.String())
+		return st, nil
+	case found && cfg.Snapshot.Mode == "initial_only":
+		log.Info("the snapshot was already taken; nothing to do (snapshot.mode=initial_only)", "position", st.Position.String())
+		return st, errSnapshotOnly
+	case found:
+		log.Info("resuming from the saved position", "position", st.Position.String())
+		return st, nil
+	case cfg.Snapshot.Mode == "never" || cfg.MySQL.StartGTID != "" || cfg.MySQL.StartFile != "":
+		if st.Position, err = startPosition(ctx, cfg, deps.DB); err != nil {
+			return st, err
+		}
+		log.Info("no saved position; streaming from the start position without a snapshot", "position", st.Position.String())
+	default:
+		if copier.View, err = snapshot.Open(ctx, deps.SnapshotDB, cfg.MySQL.Flavor); err != nil {
+			return st, err
+		}
+		if st, err = copier.Plan(ctx); err != nil {
+			return st, err
+		}
+		log.Info("no saved position; taking a snapshot", "mode", cfg.Snapshot.Mode, "tables", len(st.Snapshot.Tables),
+			"position", st.Position.String())
+	}
+	// Saved at once: a crash before the first save must not make the next start skip ahead.
+	return st, deps.Store.Save(ctx, st)
 }
 
 // acknowledge passes Kafka's verdict on a batch to the tracker.
@@ -257,13 +338,19 @@ func (h *handler) Rows(ctx context.Context, ch *binlog.Change) error {
 	return nil
 }
 
-func (h *handler) Commit(_ context.Context, pos binlog.Position, t time.Time) error {
+func (h *handler) Commit(ctx context.Context, pos binlog.Position, t time.Time) error {
+	h.metrics.ObserveLag(t)
+	return h.Checkpoint(ctx, checkpoint.State{Position: pos})
+}
+
+// Checkpoint ends the records handed over since the last one: once Kafka acknowledged them (and all
+// before them), st may be saved.
+func (h *handler) Checkpoint(_ context.Context, st checkpoint.State) error {
 	if h.tx == nil {
 		h.tx = h.tracker.Open()
 	}
-	h.tracker.Close(h.tx, pos)
+	h.tracker.Close(h.tx, st)
 	h.tx = nil
-	h.metrics.ObserveLag(t)
 	return h.tracker.Err()
 }
 
@@ -294,8 +381,8 @@ func saveLoop(ctx context.Context, readerDone <-chan struct{}, every time.Durati
 			return err
 		}
 		saved = n
-		m.PositionSaved(pos.String())
-		log.Debug("position saved", "position", pos.String())
+		m.PositionSaved(pos.Position.String())
+		log.Debug("position saved", "state", pos.String())
 		return nil
 	}
 	tick := time.NewTicker(every)
@@ -353,6 +440,12 @@ func retryable(err error) bool {
 		return true
 	}
 	return !errors.Is(err, ErrPermanent)
+}
+
+// positionGone reports the server's refusal of a start position it no longer has.
+func positionGone(err error) bool {
+	var myErr *gomysql.MyError
+	return errors.As(err, &myErr) && myErr.Code == 1236
 }
 
 // explain adds what to do to the permanent errors users meet.
