@@ -12,7 +12,8 @@ import (
 	"time"
 )
 
-// TestBenchSource measures binlog -> Kafka acknowledged throughput of the source connector. It runs only
+// TestBenchSource measures binlog -> Kafka acknowledged throughput of the source connector, and the
+// snapshot's table -> Kafka acknowledged rate. It runs only
 // with TANDEM_BENCH=1 (make bench-source): the data is written to A first, then the source starts at the
 // position before it, and the clock runs from the process start until the last record is in Kafka.
 // Sizes: TANDEM_BENCH_BULK_ROWS (default 1,000,000) and TANDEM_BENCH_TXNS (default 200,000).
@@ -37,17 +38,22 @@ func TestBenchSource(t *testing.T) {
 		rssMB  float64
 	}
 	var results []result
+	// run streams from startGTID, or snapshots the table when startGTID is "snapshot".
 	run := func(name, table string, events int, schemas bool, startGTID string) {
 		prefix := UniqueName("bench")
+		start := fmt.Sprintf("start_gtid: %q", startGTID)
+		if startGTID == "snapshot" {
+			start = "heartbeat: 5s}\nsnapshot: {mode: initial_only"
+		}
 		cfg := fmt.Sprintf(`name: %s
 topic_prefix: %s
-mysql: {flavor: %s, addr: %s, user: %s, server_id: %d, start_gtid: %q}
+mysql: {flavor: %s, addr: %s, user: %s, server_id: %d, %s}
 kafka: {brokers: [%s], partitions: 1}
 filters: {include_tables: ['%s\.%s']}
 events: {schemas: %t}
 offsets: {topic: %s.offsets}
 log: {level: warn}
-`, prefix, prefix, env.Flavor, env.MySQLA, env.CDCUser, nextServerID.Add(1)+7000, startGTID,
+`, prefix, prefix, env.Flavor, env.MySQLA, env.CDCUser, nextServerID.Add(1)+7000, start,
 			strings.Join(env.KafkaBrokers, ","), db, table, schemas, prefix)
 		started := time.Now()
 		p := Start(t, Binary(t, "source-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + env.CDCPassword}, "run", "--config", WriteConfig(t, cfg))
@@ -82,6 +88,8 @@ log: {level: warn}
 	settle()
 	run(fmt.Sprintf("bulk insert, %d rows, JSON without schemas", bulk), "bulk", bulk, false, before)
 	run(fmt.Sprintf("bulk insert, %d rows, JSON with schemas", bulk), "bulk", bulk, true, before)
+	run(fmt.Sprintf("snapshot of a %d-row table, JSON without schemas", bulk), "bulk", bulk, false, "snapshot")
+	run(fmt.Sprintf("snapshot of a %d-row table, JSON with schemas", bulk), "bulk", bulk, true, "snapshot")
 
 	before = gtid()
 	var wg sync.WaitGroup
@@ -104,7 +112,7 @@ log: {level: warn}
 	run(fmt.Sprintf("single-row transactions, %d, JSON with schemas", txns), "small", txns, true, before)
 
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| source: binlog -> Kafka acknowledged | events | seconds | events/s | streaming events/s (first to last record) | peak RSS MB |\n|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\n| source: binlog or snapshot -> Kafka acknowledged | events | seconds | events/s | streaming events/s (first to last record) | peak RSS MB |\n|---|---|---|---|---|---|\n")
 	for _, r := range results {
 		fmt.Fprintf(&b, "| %s | %d | %.2f | %.0f | %.0f | %.0f |\n", r.name, r.events, r.took.Seconds(),
 			float64(r.events)/r.took.Seconds(), float64(r.events)/r.stream.Seconds(), r.rssMB)

@@ -107,7 +107,7 @@ func (d *Describer) Describe(ctx context.Context, db, name string) (tb *Table, f
 	return tb, err == nil, err
 }
 
-// members parses the members of enum('a','b''c') or set(…) as information_schema's COLUMN_TYPE shows them.
+// members parses the members of enum('a','b”c') or set(…) as information_schema's COLUMN_TYPE shows them.
 func members(columnType string) ([]string, error) {
 	open := strings.IndexByte(columnType, '(')
 	if open < 0 || !strings.HasSuffix(columnType, ")") {

@@ -18,10 +18,10 @@ type State struct {
 // After, then the other tables; streaming still starts at State.Position, the snapshot's first position,
 // so changes made in between are captured too.
 type Progress struct {
-	Tables []TableName `json:"tables"`        // still to copy, in order
-	After  [][]byte `json:"after,omitempty"` // key column values of the last row acknowledged in Tables[0]
-	Rows   int64    `json:"rows"`            // rows of Tables[0] acknowledged
-	Total  int64    `json:"total"`           // rows of all tables acknowledged
+	Tables []TableName `json:"tables"`          // still to copy, in order
+	After  [][]byte    `json:"after,omitempty"` // key column values of the last row acknowledged in Tables[0]
+	Rows   int64       `json:"rows"`            // rows of Tables[0] acknowledged
+	Total  int64       `json:"total"`           // rows of all tables acknowledged
 }
 
 // TableName names a table.

@@ -81,9 +81,9 @@ var errSnapshotOnly = errors.New("snapshot done (snapshot.mode=initial_only)")
 type Deps struct {
 	DB         *sql.DB // information_schema and position queries, as the replication user
 	SnapshotDB *sql.DB // the snapshot's reads: UTC session, column bytes in their own character set
-	Store     checkpoint.Store
-	Transport *kafka.Transport
-	Dialer    *kafka.Dialer
+	Store      checkpoint.Store
+	Transport  *kafka.Transport
+	Dialer     *kafka.Dialer
 }
 
 // Open prepares the connections described by cfg; nothing is dialled yet.
