@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/tandemcdc/tandem/envelope"
@@ -24,7 +25,11 @@ type Applier struct {
 	RowsPerStmt int
 	BatchLog    bool
 	Evolve      bool // schema_evolution=basic
-	Tables      *Catalog
+	// Conflict is the last-writer-wins column: upserts change a row only when their value of it is newer
+	// (or equal, with WinTies), and deletes remove a row only when it is unchanged since the deleted image.
+	Conflict string
+	WinTies  bool
+	Tables   *Catalog
 }
 
 // Result says what a transaction did.
@@ -195,43 +200,54 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 			return 0, fmt.Errorf("truncate %s: %w", tp.Table, err)
 		}
 	}
-	var deletes []*batch.Action
-	var upserts []*batch.Action
+	// Statements group actions by marker and by column list (an ALTER in the batch changes it); deletes
+	// go first. Each key has exactly one final action, so the order keeps per-key order.
+	type group struct {
+		acts   []*batch.Action
+		delete bool
+	}
+	var order []string
+	groups := map[string]*group{}
 	for _, act := range tp.Actions {
 		if act.Offset < stored {
 			continue
 		}
+		sig := act.Marker + "\x00"
 		if act.Delete {
-			deletes = append(deletes, act)
-		} else {
-			upserts = append(upserts, act)
-		}
-	}
-	for len(deletes) > 0 {
-		n := min(len(deletes), a.RowsPerStmt)
-		if err := a.delete(ctx, tx, meta, deletes[:n]); err != nil {
-			return 0, err
-		}
-		deletes = deletes[n:]
-	}
-	// Group upserts by their column list (an ALTER in the batch changes it).
-	var groupOrder []string
-	groups := map[string][]*batch.Action{}
-	for _, act := range upserts {
-		sig := columnsSignature(act.Row)
-		if _, ok := groups[sig]; !ok {
-			groupOrder = append(groupOrder, sig)
-		}
-		groups[sig] = append(groups[sig], act)
-	}
-	for _, sig := range groupOrder {
-		acts := groups[sig]
-		for len(acts) > 0 {
-			n := min(len(acts), a.RowsPerStmt)
-			if err := a.upsert(ctx, tx, meta, acts[:n]); err != nil {
-				return 0, err
+			sig = "d" + sig
+			if act.Before != nil {
+				sig += columnsSignature(act.Row)
 			}
-			acts = acts[n:]
+		} else {
+			sig = "u" + sig + columnsSignature(act.Row)
+		}
+		g := groups[sig]
+		if g == nil {
+			g = &group{delete: act.Delete}
+			groups[sig] = g
+			order = append(order, sig)
+		}
+		g.acts = append(g.acts, act)
+	}
+	for _, deletes := range []bool{true, false} {
+		for _, sig := range order {
+			g := groups[sig]
+			if g.delete != deletes {
+				continue
+			}
+			for acts := g.acts; len(acts) > 0; {
+				n := min(len(acts), a.RowsPerStmt)
+				var err error
+				if deletes {
+					err = a.delete(ctx, tx, meta, acts[:n])
+				} else {
+					err = a.upsert(ctx, tx, meta, acts[:n])
+				}
+				if err != nil {
+					return 0, err
+				}
+				acts = acts[n:]
+			}
 		}
 	}
 	return len(tp.Actions), nil
@@ -246,8 +262,19 @@ func columnsSignature(row *envelope.Schema) string {
 	return b.String()
 }
 
-// delete runs DELETE … WHERE (k1, k2) IN ((?, ?), …).
+func (a *Applier) marker(act *batch.Action) string {
+	if act.Marker != "" {
+		return act.Marker
+	}
+	return a.Marker
+}
+
+// delete runs DELETE … WHERE (k1, k2) IN ((?, ?), …), or under a conflict policy
+// DELETE … WHERE (k1, k2) = (?, ?) AND (v IS NULL OR v <= ?) OR … with the deleted image's version.
 func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	if a.Conflict != "" && acts[0].Before != nil {
+		return a.deleteUnchanged(ctx, tx, meta, acts)
+	}
 	keyCols := acts[0].KeyCols
 	cols := make([]string, len(keyCols))
 	for i, c := range keyCols {
@@ -259,7 +286,7 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 	}
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	var q strings.Builder
-	q.WriteString(a.Marker + " DELETE FROM " + meta.quoted + " WHERE (" + strings.Join(cols, ", ") + ") IN (")
+	q.WriteString(a.marker(acts[0]) + " DELETE FROM " + meta.quoted + " WHERE (" + strings.Join(cols, ", ") + ") IN (")
 	args := make([]any, 0, len(acts)*len(cols))
 	for i, act := range acts {
 		if len(act.KeyCols) != len(keyCols) {
@@ -305,7 +332,7 @@ func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 	tuple := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(cols)), ", ") + ")"
 	var q strings.Builder
 	q.Grow(64 + len(acts)*len(tuple))
-	q.WriteString(a.Marker + " INSERT INTO " + meta.quoted + " (" + strings.Join(cols, ", ") + ") VALUES ")
+	q.WriteString(a.marker(acts[0]) + " INSERT INTO " + meta.quoted + " (" + strings.Join(cols, ", ") + ") VALUES ")
 	args := make([]any, 0, len(acts)*len(cols))
 	for i, act := range acts {
 		if i > 0 {
@@ -321,14 +348,93 @@ func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		}
 	}
 	q.WriteString(" ON DUPLICATE KEY UPDATE ")
-	for i, c := range cols {
-		if i > 0 {
-			q.WriteString(", ")
-		}
-		q.WriteString(c + " = VALUES(" + c + ")")
+	if err := a.updateList(&q, meta, cols); err != nil {
+		return err
 	}
 	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("upsert into %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+// updateList writes the ON DUPLICATE KEY UPDATE assignments. Under a conflict policy each is guarded by
+// the version comparison, and the version column comes last: MySQL assigns left to right, so the guard
+// sees the target's old version in every assignment.
+func (a *Applier) updateList(q *strings.Builder, meta *TableMeta, cols []string) error {
+	if a.Conflict == "" {
+		for i, c := range cols {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(c + " = VALUES(" + c + ")")
+		}
+		return nil
+	}
+	col, err := meta.column(a.Conflict)
+	if err != nil {
+		return fmt.Errorf("apply.conflict.column: %w", err)
+	}
+	v := quote(col.Name)
+	if !slices.Contains(cols, v) {
+		return fmt.Errorf("apply.conflict.column %s is not in the records of %s", col.Name, meta.Table)
+	}
+	cmp := " > "
+	if a.WinTies {
+		cmp = " >= "
+	}
+	guard := "(" + v + " IS NULL OR VALUES(" + v + ")" + cmp + v + ")"
+	n := 0
+	for _, c := range append(slices.DeleteFunc(slices.Clone(cols), func(c string) bool { return c == v }), v) {
+		if n > 0 {
+			q.WriteString(", ")
+		}
+		n++
+		q.WriteString(c + " = IF(" + guard + ", VALUES(" + c + "), " + c + ")")
+	}
+	return nil
+}
+
+// deleteUnchanged deletes rows only where the target's version is not newer than the deleted image's:
+// a row changed on the target since then survives (an update wins over a concurrent delete).
+func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	col, err := meta.column(a.Conflict)
+	if err != nil {
+		return fmt.Errorf("apply.conflict.column: %w", err)
+	}
+	v := quote(col.Name)
+	var q strings.Builder
+	q.WriteString(a.marker(acts[0]) + " DELETE FROM " + meta.quoted + " WHERE ")
+	var args []any
+	for i, act := range acts {
+		vi := act.Row.FieldIndex(a.Conflict)
+		if vi < 0 {
+			return fmt.Errorf("apply.conflict.column %s is not in the records of %s", a.Conflict, meta.Table)
+		}
+		if i > 0 {
+			q.WriteString(" OR ")
+		}
+		q.WriteString("(")
+		for j, c := range act.KeyCols {
+			kc, err := meta.column(c)
+			if err != nil {
+				return err
+			}
+			val, err := meta.bind(c, schemaAt(act.KeySch, j), act.Key[j])
+			if err != nil {
+				return err
+			}
+			q.WriteString(quote(kc.Name) + " = ? AND ")
+			args = append(args, val)
+		}
+		ver, err := meta.bind(col.Name, act.Row.Fields[vi].Schema, act.Before[vi])
+		if err != nil {
+			return err
+		}
+		q.WriteString("(" + v + " IS NULL OR " + v + " <= ?))")
+		args = append(args, ver)
+	}
+	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
+		return fmt.Errorf("delete from %s: %w", meta.Table, err)
 	}
 	return nil
 }

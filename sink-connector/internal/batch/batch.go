@@ -6,6 +6,7 @@ package batch
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/tandemcdc/tandem/envelope"
 	"github.com/tandemcdc/tandem/sink-connector/internal/config"
+	"github.com/tandemcdc/tandem/sink-connector/internal/rowfilter"
 )
 
 // Table names a target table.
@@ -30,6 +32,9 @@ type Action struct {
 	Values  []any
 	Offset  int64 // of the record that decided it
 	RawKey  []byte
+	Marker  string // the comment its statements start with; "" = the applier's marker
+	// Deletes under a conflict policy: the deleted row's image, to delete only an unchanged row.
+	Before []any
 }
 
 // TablePlan holds the actions of one table, in first-touch order.
@@ -45,7 +50,7 @@ type Plan struct {
 	Tables  []*TablePlan
 	byTable map[Table]*TablePlan
 	// Counts for metrics.
-	Records, Skipped, Tombstones int
+	Records, Skipped, Tombstones, Filtered int
 	LastSourceTime               time.Time
 }
 
@@ -79,6 +84,10 @@ type Builder struct {
 	Truncate   bool
 	Database   string // routing.database
 	Routes     []config.Route
+	Origin     *Origins // origin markers instead of the plain marker
+	Filter     *rowfilter.Filter
+	FilterOn   *regexp.Regexp // tables the filter applies to; nil = all
+	Conflict   string         // conflict.column: deletes carry their before image
 	cache      *envelope.SchemaCache
 }
 
@@ -88,8 +97,24 @@ func NewBuilder(cfg *config.Config) (*Builder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Builder{Marker: cfg.Apply.Marker, SkipMarked: cfg.Apply.SkipMarked, Truncate: cfg.Apply.Truncate,
-		Database: cfg.Routing.Database, Routes: routes, cache: envelope.NewSchemaCache(256)}, nil
+	b := &Builder{Marker: cfg.Apply.Marker, SkipMarked: cfg.Apply.SkipMarked, Truncate: cfg.Apply.Truncate,
+		Database: cfg.Routing.Database, Routes: routes, Conflict: cfg.Apply.Conflict.Column, cache: envelope.NewSchemaCache(256)}
+	if o := cfg.Apply.Origin; o.Node != "" {
+		if b.Origin, err = NewOrigins(cfg.Apply.Marker, o.Node, o.SourceNode); err != nil {
+			return nil, err
+		}
+	}
+	if cfg.Filter.Where != "" {
+		if b.Filter, err = rowfilter.Parse(cfg.Filter.Where); err != nil {
+			return nil, err
+		}
+		if cfg.Filter.Tables != "" {
+			if b.FilterOn, err = regexp.Compile("^(?:" + cfg.Filter.Tables + ")$"); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return b, nil
 }
 
 // Build plans msgs (one partition, in offset order). Records that cannot be decoded or routed are
@@ -115,7 +140,15 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	if err != nil {
 		return fmt.Errorf("undecodable value: %w", err)
 	}
-	if b.SkipMarked && b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker) {
+	marker := ""
+	switch {
+	case b.Origin != nil:
+		var skip bool
+		if marker, skip = b.Origin.Marker(ev.Source.Query); skip && b.SkipMarked {
+			p.Skipped++
+			return nil
+		}
+	case b.SkipMarked && b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker):
 		p.Skipped++
 		return nil
 	}
@@ -153,7 +186,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 			return fmt.Errorf("key field name %q is not a valid column name", n)
 		}
 	}
-	a := &Action{KeyCols: key.Names, Key: key.Values, Offset: m.Offset, RawKey: m.Key}
+	a := &Action{KeyCols: key.Names, Key: key.Values, Offset: m.Offset, RawKey: m.Key, Marker: marker}
 	if key.Schema != nil {
 		for _, f := range key.Schema.Fields {
 			a.KeySch = append(a.KeySch, f.Schema)
@@ -162,16 +195,36 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	switch ev.Op {
 	case envelope.OpDelete:
 		a.Delete = true
+		if b.Conflict != "" && ev.Before != nil {
+			if err := validFields(ev.Row); err != nil {
+				return err
+			}
+			a.Row, a.Before = ev.Row, ev.Before
+		}
 	case envelope.OpCreate, envelope.OpUpdate, envelope.OpRead:
 		if ev.After == nil {
 			return fmt.Errorf("op %s without an after image", ev.Op)
 		}
-		for _, f := range ev.Row.Fields {
-			if !config.ValidIdentifier(f.Name) {
-				return fmt.Errorf("field name %q is not a valid column name", f.Name)
-			}
+		if err := validFields(ev.Row); err != nil {
+			return err
 		}
 		a.Row, a.Values = ev.Row, ev.After
+		if b.Filter != nil && (b.FilterOn == nil || b.FilterOn.MatchString(table.String())) {
+			keep, err := b.Filter.Match(func(col string) (any, bool) {
+				i := ev.Row.FieldIndex(col)
+				if i < 0 {
+					return nil, false
+				}
+				return ev.After[i], true
+			})
+			if err != nil {
+				return fmt.Errorf("%s: %w", table, err)
+			}
+			if !keep { // outside the subset: make sure the target does not have it
+				a.Delete, a.Row, a.Values = true, nil, nil
+				p.Filtered++
+			}
+		}
 	default:
 		return fmt.Errorf("op %s is not applied", ev.Op)
 	}
@@ -181,6 +234,15 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	} else {
 		tp.index[k] = len(tp.Actions)
 		tp.Actions = append(tp.Actions, a)
+	}
+	return nil
+}
+
+func validFields(row *envelope.Schema) error {
+	for _, f := range row.Fields {
+		if !config.ValidIdentifier(f.Name) {
+			return fmt.Errorf("field name %q is not a valid column name", f.Name)
+		}
 	}
 	return nil
 }

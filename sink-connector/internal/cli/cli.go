@@ -106,7 +106,7 @@ func openTarget(ctx context.Context, cfg *config.Config) (*sql.DB, error) {
 func newApplier(cfg *config.Config, db *sql.DB) *apply.Applier {
 	return &apply.Applier{DB: db, Consumer: cfg.Name, Marker: cfg.Apply.Marker, OffsetsDB: cfg.Offsets.Database,
 		RowsPerStmt: cfg.Apply.RowsPerStmt, BatchLog: cfg.Apply.BatchLog, Evolve: cfg.Apply.SchemaChanges == "basic",
-		Tables: &apply.Catalog{DB: db}}
+		Conflict: cfg.Apply.Conflict.Column, WinTies: cfg.Apply.Conflict.WinTies, Tables: &apply.Catalog{DB: db}}
 }
 
 func runCmd() *cobra.Command {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/tandemcdc/tandem/internal/cfgload"
 	"github.com/tandemcdc/tandem/internal/endpoint"
+	"github.com/tandemcdc/tandem/sink-connector/internal/rowfilter"
 )
 
 // Config is everything the sink connector reads at start-up.
@@ -24,6 +25,7 @@ type Config struct {
 	Kafka         Kafka             `yaml:"kafka"`
 	Apply         Apply             `yaml:"apply"`
 	Routing       Routing           `yaml:"routing"`
+	Filter        Filter            `yaml:"filter"`
 	Offsets       Offsets           `yaml:"offsets"`
 	Metrics       cfgload.Metrics   `yaml:"metrics"`
 	Log           cfgload.LogConfig `yaml:"log"`
@@ -64,6 +66,29 @@ type Apply struct {
 	MaxRetries    int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
 	BatchLog      bool          `yaml:"batch_log" help:"record every applied batch's offset range in tandem_sink_batches (audit)"`
 	SchemaChanges string        `yaml:"schema_evolution" help:"none, or basic: create missing tables and add missing columns"`
+	Origin        Origin        `yaml:"origin"`
+	Conflict      Conflict      `yaml:"conflict"`
+}
+
+// Origin turns on origin markers, for chains and rings of nodes: statements start with
+// /* <marker word> origin=<node the change was first made on> from=<source_node> */, and records that
+// originated at this sink's target node, or were applied from it, are skipped.
+type Origin struct {
+	Node       string `yaml:"node" help:"name of the target database's node; empty = plain marker mode"`
+	SourceNode string `yaml:"source_node" help:"name of the node whose topics this sink reads: the origin of unmarked records"`
+}
+
+// Conflict chooses how changes made to the same row on both sides of a bidirectional pair are settled.
+type Conflict struct {
+	Column  string `yaml:"column" help:"last-writer-wins on this column (a timestamp or version the application sets): an incoming upsert or delete applies only if the target row is not newer; empty = the last change applied wins"`
+	WinTies bool   `yaml:"win_ties" help:"with conflict.column: incoming changes win ties; set it on exactly one sink of a pair"`
+}
+
+// Filter keeps a subset of rows in the target (fan-out): rows that do not match are deleted from the
+// target, so a row that moves out of the subset leaves it.
+type Filter struct {
+	Where  string `yaml:"where" help:"row filter expression on the row's columns, e.g. id < 10 AND region IN ('eu', 'uk')"`
+	Tables string `yaml:"tables" help:"regular expression on the target db.table the filter applies to; empty = every table"`
 }
 
 // Routing maps a record's source database and table to a target table.
@@ -154,6 +179,33 @@ func (c *Config) Validate() error {
 	if !markerPattern.MatchString(c.Apply.Marker) || strings.Contains(c.Apply.Marker[2:len(c.Apply.Marker)-2], "*/") {
 		bad("apply.marker", "%q must be one plain comment such as /* dts */ or /* dts origin=A */ (not /*! or /*+)", c.Apply.Marker)
 	}
+	if o := c.Apply.Origin; o.Node != "" || o.SourceNode != "" {
+		if !nodeName.MatchString(o.Node) || !nodeName.MatchString(o.SourceNode) || o.Node == o.SourceNode {
+			bad("apply.origin", "node %q and source_node %q must both be set, differ, and be letters, digits, '_', '.' or '-'", o.Node, o.SourceNode)
+		}
+		if _, err := OriginMarkerPrefix(c.Apply.Marker); err != nil {
+			bad("apply.marker", "%s", err)
+		}
+	}
+	if col := c.Apply.Conflict.Column; col != "" && !ValidIdentifier(col) {
+		bad("apply.conflict.column", "%q is not a valid column name", col)
+	}
+	if c.Apply.Conflict.WinTies && c.Apply.Conflict.Column == "" {
+		bad("apply.conflict.win_ties", "needs apply.conflict.column")
+	}
+	if c.Filter.Where != "" {
+		if _, err := rowfilter.Parse(c.Filter.Where); err != nil {
+			bad("filter.where", "%s", err)
+		}
+	}
+	if c.Filter.Tables != "" {
+		if _, err := regexp.Compile(c.Filter.Tables); err != nil {
+			bad("filter.tables", "%s", err)
+		}
+		if c.Filter.Where == "" {
+			bad("filter.tables", "needs filter.where")
+		}
+	}
 	if c.Apply.MaxRetries < 0 {
 		bad("apply.max_retries", "must not be negative")
 	}
@@ -179,6 +231,21 @@ func (c *Config) Validate() error {
 		bad("kafka", "%s", err)
 	}
 	return errors.Join(errs...)
+}
+
+var nodeName = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+// OriginMarkerPrefix returns the start of origin markers made from the plain marker: "/* dts */" gives
+// "/* dts".
+func OriginMarkerPrefix(marker string) (string, error) {
+	if !markerPattern.MatchString(marker) {
+		return "", fmt.Errorf("%q is not a plain comment", marker)
+	}
+	word := strings.TrimSpace(marker[2 : len(marker)-2])
+	if !nodeName.MatchString(word) {
+		return "", fmt.Errorf("%q: origin markers need a marker of one word, such as /* dts */", marker)
+	}
+	return "/* " + word, nil
 }
 
 // Route is one rename rule.

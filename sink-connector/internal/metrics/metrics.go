@@ -22,6 +22,8 @@ type Metrics struct {
 	applySeconds  prometheus.Histogram
 	lag           prometheus.Gauge
 	skippedMarker prometheus.Counter
+	changes       prometheus.Counter
+	filtered      prometheus.Counter
 	Retries       prometheus.Counter
 	DeadLettered  prometheus.Counter
 
@@ -42,11 +44,15 @@ func New() *Metrics {
 		Help: "Now minus source.ts_ms of the last record applied."})
 	m.skippedMarker = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sink_skipped_marker_total",
 		Help: "Records skipped because source.query carries the loop marker."})
+	m.changes = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sink_changes_applied_total",
+		Help: "Change events (not tombstones, not skipped) in committed batches."})
+	m.filtered = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sink_filtered_total",
+		Help: "Row images outside filter.where, applied as deletes."})
 	m.Retries = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sink_retries_total",
 		Help: "Transactions retried after deadlocks, lock timeouts or lost connections."})
 	m.DeadLettered = prometheus.NewCounter(prometheus.CounterOpts{Name: "tandem_sink_dead_lettered_total",
 		Help: "Records written to the dead-letter topic."})
-	m.Registry.MustRegister(m.records, m.batches, m.batchSize, m.applySeconds, m.lag, m.skippedMarker, m.Retries,
+	m.Registry.MustRegister(m.records, m.batches, m.batchSize, m.applySeconds, m.lag, m.skippedMarker, m.changes, m.filtered, m.Retries,
 		m.DeadLettered, prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }
@@ -60,6 +66,8 @@ func (m *Metrics) Applied(topic string, plan *batch.Plan, _ int, took time.Durat
 		m.applySeconds.Observe(took.Seconds())
 	}
 	m.skippedMarker.Add(float64(plan.Skipped))
+	m.changes.Add(float64(plan.Records - plan.Skipped - plan.Tombstones))
+	m.filtered.Add(float64(plan.Filtered))
 	if !plan.LastSourceTime.IsZero() {
 		m.lag.Set(time.Since(plan.LastSourceTime).Seconds())
 	}
