@@ -51,7 +51,7 @@ type Plan struct {
 	byTable map[Table]*TablePlan
 	// Counts for metrics.
 	Records, Skipped, Tombstones, Filtered int
-	LastSourceTime               time.Time
+	LastSourceTime                         time.Time
 }
 
 // Bad is a record that cannot be applied: it goes to the dead-letter topic or stops the sink.
@@ -140,15 +140,16 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	if err != nil {
 		return fmt.Errorf("undecodable value: %w", err)
 	}
-	marker := ""
-	switch {
-	case b.Origin != nil:
-		var skip bool
-		if marker, skip = b.Origin.Marker(ev.Source.Query); skip && b.SkipMarked {
-			p.Skipped++
-			return nil
-		}
-	case b.SkipMarked && b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker):
+	// Echoes (changes a sink wrote) are skipped. Under a conflict policy they are applied instead: the
+	// version guard makes an echo of the target's own change a no-op, which ends the loop after one
+	// bounce, while a row one side resurrected (an update racing a delete) reaches the other side too.
+	marker, echo := "", false
+	if b.Origin != nil {
+		marker, echo = b.Origin.Marker(ev.Source.Query)
+	} else {
+		echo = b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker)
+	}
+	if echo && b.SkipMarked && b.Conflict == "" {
 		p.Skipped++
 		return nil
 	}

@@ -30,23 +30,21 @@ func NewOrigins(marker, node, source string) (*Origins, error) {
 		re: regexp.MustCompile(regexp.QuoteMeta(prefix) + ` origin=([A-Za-z0-9_.-]+) from=([A-Za-z0-9_.-]+) \*/`)}, nil
 }
 
-// Marker returns the marker to write a record's change with, and whether to skip the record: it
+// Marker returns the marker to write a record's change with, and whether the record is an echo: it
 // originated at the target node, was applied from it, or carries the plain marker of a sink that names
 // no origin.
-func (o *Origins) Marker(query string) (marker string, skip bool) {
+func (o *Origins) Marker(query string) (marker string, echo bool) {
 	origin := o.source
 	if m := o.re.FindStringSubmatch(query); m != nil {
-		if m[1] == o.node || m[2] == o.node {
-			return "", true
-		}
+		echo = m[1] == o.node || m[2] == o.node
 		origin = m[1]
-	} else if strings.Contains(query, o.plain) {
-		return "", true
+	} else {
+		echo = strings.Contains(query, o.plain)
 	}
-	if mk, ok := o.byOrigin[origin]; ok {
-		return mk, false
+	mk, ok := o.byOrigin[origin]
+	if !ok {
+		mk = fmt.Sprintf("%s origin=%s from=%s */", o.prefix, origin, o.source)
+		o.byOrigin[origin] = mk
 	}
-	mk := fmt.Sprintf("%s origin=%s from=%s */", o.prefix, origin, o.source)
-	o.byOrigin[origin] = mk
-	return mk, false
+	return mk, echo
 }
