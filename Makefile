@@ -13,9 +13,11 @@ TANDEM_ENV_SCRIPT ?= $(if $(TANDEM_ENV_FILE),,$(CURDIR)/$(ENV))
 
 FUZZTIME ?= 30s
 
-.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source bench-sink
+.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source bench-sink demo demo-stop
 
 help:
+	@echo "make demo           start the environment and the bidirectional pipeline A <-> B, write, show checksums"
+	@echo "make demo-stop      stop the demo's connectors (make env-down stops the servers)"
 	@echo "make build          build bin/source-connector and bin/sink-connector"
 	@echo "make test           start MariaDB A+B and Kafka, run unit + integration tests, stop them"
 	@echo "make unit           unit tests only (go test -race ./...)"
@@ -24,6 +26,12 @@ help:
 	@echo "make compose-check  validate docker-compose.yml with docker-compose config"
 	@echo "make fuzz           run every fuzz test for FUZZTIME each (default 30s)"
 	@echo "make bench          codec micro-benchmarks, bench-source and bench-sink (need make env-up)"
+
+demo:
+	demo/run
+
+demo-stop:
+	demo/run stop
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/ ./source-connector ./sink-connector
