@@ -13,7 +13,7 @@ TANDEM_ENV_SCRIPT ?= $(if $(TANDEM_ENV_FILE),,$(CURDIR)/$(ENV))
 
 FUZZTIME ?= 30s
 
-.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source bench-sink demo demo-stop
+.PHONY: help build test unit itest env-up env-down env-status env-clean compose-check vet fuzz bench bench-codecs bench-source bench-sink bench-pipeline test-faults demo demo-stop
 
 help:
 	@echo "make demo           start the environment and the bidirectional pipeline A <-> B, write, show checksums"
@@ -25,7 +25,8 @@ help:
 	@echo "make env-up         install and start the test environment; make env-down stops it"
 	@echo "make compose-check  validate docker-compose.yml with docker-compose config"
 	@echo "make fuzz           run every fuzz test for FUZZTIME each (default 30s)"
-	@echo "make bench          codec micro-benchmarks, bench-source and bench-sink (need make env-up)"
+	@echo "make bench          codec micro-benchmarks, bench-source, bench-sink, bench-pipeline (need make env-up)"
+	@echo "make test-faults    fault, burst and size tests at full size (about an hour)"
 
 demo:
 	demo/run
@@ -85,7 +86,24 @@ fuzz:
 	@for f in $$($(GO) test ./envelope/ -list '^Fuzz' | grep ^Fuzz); do \
 	  echo "== $$f"; $(GO) test ./envelope/ -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
 
-bench: bench-codecs bench-source bench-sink
+# test-faults runs the fault, burst and size tests at the sizes the issues ask for (long: about an hour),
+# against the environment it starts. make test runs the same tests small.
+test-faults:
+	@$(ENV) up
+	TANDEM_ITEST_KILLS=10 TANDEM_ITEST_OUTAGE_SECONDS=30 TANDEM_ITEST_BIG_ROWS=1000000 \
+	  TANDEM_ITEST_SINK_KILLS=10 TANDEM_ITEST_SINK_CHANGES=1000000 \
+	  TANDEM_ITEST_SNAPSHOT_ROWS=2000000 TANDEM_ITEST_SNAPSHOT_KILLS=2 TANDEM_ITEST_BIDI_CHANGES=100000 \
+	  TANDEM_ITEST_FAULT_ROUNDS=3 TANDEM_ITEST_BURST_ROWS=1000000 \
+	  TANDEM_ENV_FILE=$(CURDIR)/.tandem-env/env TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV) \
+	  $(GO) test -count=1 -tags integration -timeout 180m -v \
+	  -run 'Survives|BigTransaction|SnapshotConsistent|Bidirectional|PipelineFaults|PipelineBurst' ./itest/
+
+# bench prints one summary (bench/results/summary.md): the machine, then every table.
+bench: bench-codecs bench-source bench-sink bench-pipeline
+	@{ echo "# tandem benchmarks, $$(date -u +%F)"; echo; \
+	  echo "machine: $$(nproc) cores, $$(free -g | awk '/Mem:/{print $$2}') GiB; $$($(GO) version | cut -d' ' -f3); MariaDB $$(/usr/sbin/mariadbd --version 2>/dev/null | awk '{print $$3}'); Kafka 4.1.1 (KRaft, 1 broker)"; \
+	  cat bench/results/source.md bench/results/sink.md bench/results/pipeline.md; } > bench/results/summary.md
+	@cat bench/results/summary.md
 
 bench-codecs:
 	$(GO) test ./envelope/ -run XXX -bench . -benchmem -benchtime 2s
@@ -99,6 +117,16 @@ bench-source:
 	  TANDEM_BENCH_OUT=$(CURDIR)/bench/results/source.md TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) \
 	  $(GO) test -count=1 -tags integration -timeout 60m -run TestBenchSource -v ./itest/ | grep -v '^=== '
 	@cat bench/results/source.md
+
+# bench-pipeline needs the environment (make env-up). LATENCY_SECONDS per rate, RAW_ROWS for the limits.
+LATENCY_SECONDS ?= 60
+RAW_ROWS        ?= 1000000
+bench-pipeline:
+	@mkdir -p bench/results
+	TANDEM_BENCH=1 TANDEM_BENCH_LATENCY_SECONDS=$(LATENCY_SECONDS) TANDEM_BENCH_RAW_ROWS=$(RAW_ROWS) \
+	  TANDEM_BENCH_OUT=$(CURDIR)/bench/results/pipeline.md TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) \
+	  $(GO) test -count=1 -tags integration -timeout 60m -run TestBenchPipeline -v ./itest/ | grep -v '^=== '
+	@cat bench/results/pipeline.md
 
 # bench-sink needs the environment (make env-up). Size: SINK_CHANGES.
 SINK_CHANGES ?= 1000000

@@ -49,12 +49,13 @@ func Binary(t testing.TB, name string) string {
 
 // Proc is a daemon started by a test. Its output goes to a log file that is printed when the test fails.
 type Proc struct {
-	t       testing.TB
-	cmd     *exec.Cmd
-	log     string
-	done    chan struct{}
-	exitErr error
-	peakRSS atomic.Int64 // kB, sampled from VmHWM while the process runs
+	t        testing.TB
+	cmd      *exec.Cmd
+	log      string
+	done     chan struct{}
+	exitErr  error
+	peakRSS  atomic.Int64 // kB, sampled from VmHWM while the process runs
+	cpuTicks atomic.Int64 // user + system, sampled from /proc/<pid>/stat
 }
 
 // Start runs bin with args and env (added to the test's environment).
@@ -102,6 +103,9 @@ func (p *Proc) sampleRSS() {
 			if kb := readVmHWM(p.cmd.Process.Pid); kb > p.peakRSS.Load() {
 				p.peakRSS.Store(kb)
 			}
+			if ticks := readCPUTicks(p.cmd.Process.Pid); ticks > p.cpuTicks.Load() {
+				p.cpuTicks.Store(ticks)
+			}
 		}
 	}
 }
@@ -121,6 +125,29 @@ func readVmHWM(pid int) int64 {
 	}
 	return 0
 }
+
+// readCPUTicks returns user + system CPU time of a process in clock ticks (1/100 s on Linux).
+func readCPUTicks(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces: count fields after its closing parenthesis.
+	i := strings.LastIndexByte(string(b), ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	user, _ := strconv.ParseInt(f[11], 10, 64)
+	sys, _ := strconv.ParseInt(f[12], 10, 64)
+	return user + sys
+}
+
+// CPUSeconds is the CPU time the process used, as last sampled.
+func (p *Proc) CPUSeconds() float64 { return float64(p.cpuTicks.Load()) / 100 }
 
 // PeakRSSMB is the largest resident set seen, in MB.
 func (p *Proc) PeakRSSMB() float64 { return float64(p.peakRSS.Load()) / 1024 }

@@ -133,7 +133,7 @@ func TestPipelineFaults(t *testing.T) {
 			t.Fatalf("a connector exited instead of recovering:\n%s", p.Log())
 		}
 	}
-	waitApplied(t, env, adminB, name, topic, 5*time.Minute)
+	waitApplied(t, env, adminB, name, topic, 5*time.Minute, src, sink)
 	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 60*time.Second)
 	batches := checkBatchLog(t, adminB, name)
 	t.Logf("%d rounds of 6 faults in %s under %d write transactions: B equals A; %d batches, none applied twice",
@@ -153,7 +153,7 @@ func TestPipelineBurst(t *testing.T) {
 	adminA, adminB, db, src := pipeline(t, env, prefix, "CREATE TABLE {db}.t (id INT PRIMARY KEY, v BIGINT NOT NULL, note VARCHAR(40))")
 	topic := prefix + "." + db + ".t"
 	name := prefix + "-sink"
-	sink := startSink(t, env, name, "topics: ["+topic+"]", ", connections: 4")
+	sink := startSink(t, env, name, "topics: ["+topic+"]", "")
 	a := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, db)
 	a.SetMaxOpenConns(writers)
 	var wg sync.WaitGroup
@@ -172,7 +172,7 @@ func TestPipelineBurst(t *testing.T) {
 	}
 	wg.Wait()
 	wrote := time.Since(start)
-	waitApplied(t, env, adminB, name, topic, 15*time.Minute)
+	waitApplied(t, env, adminB, name, topic, 15*time.Minute, src, sink)
 	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 60*time.Second)
 	total := time.Since(start)
 	t.Logf("burst: %d rows by %d writers in %s (%.0f rows/s on A); B equal to A %s after the first write, %s after the last",

@@ -389,11 +389,17 @@ func TestSinkSchemaEvolution(t *testing.T) {
 
 // waitApplied waits until the topic has stopped growing (the source caught up) and the sink's stored
 // offsets reach its end, polling cheaply instead of comparing tables.
-func waitApplied(t *testing.T, env *Env, target *sql.DB, consumer, topic string, timeout time.Duration) {
+// Any of procs exiting fails the test at once.
+func waitApplied(t *testing.T, env *Env, target *sql.DB, consumer, topic string, timeout time.Duration, procs ...*Proc) {
 	t.Helper()
 	ctx := context.Background()
 	last, stable := int64(-1), 0
 	WaitFor(t, timeout, "the sink to apply the whole topic", func() bool {
+		for _, p := range procs {
+			if p.Exited() {
+				t.Fatalf("a connector exited:\n%s", p.Log())
+			}
+		}
 		end := TopicSize(ctx, env, topic)
 		if end == last {
 			stable++
