@@ -3,7 +3,7 @@ package envelope
 import "testing"
 
 // benchTable is a typical 10-column row: integers, a decimal, strings, a timestamp, a date, bytes, JSON.
-func benchTable(b *testing.B) (*Table, *Envelope) {
+func benchTable(b testing.TB) (*Table, *Envelope) {
 	price := &Schema{Type: Bytes, Name: DecimalName, Version: 1, Optional: true,
 		Parameters: []Param{{"scale", "2"}, {"connect.decimal.precision", "10"}}}
 	table, err := NewTable("bench", "shop", "orders", []Field{

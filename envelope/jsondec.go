@@ -271,6 +271,20 @@ func parseMap(s *scanner, sc *Schema) (any, error) {
 // Members are delimited, not parsed: the schema is parsed strictly unless the cache knows its text, and
 // the payload is parsed strictly by the caller.
 func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte, ok bool, err error) {
+	// Fast path: the JsonConverter's own layout with a schema the cache knows. The payload is the rest up
+	// to the closing brace; the caller's strict parse of it must consume it all.
+	const open, mid = `{"schema":`, `,"payload":`
+	if bytes.HasPrefix(data, []byte(open)) {
+		if n := cache.known(data[len(open):]); n > 0 && bytes.HasPrefix(data[len(open)+n:], []byte(mid)) {
+			end := len(data)
+			for end > 0 && isSpace(data[end-1]) {
+				end--
+			}
+			if end > 0 && data[end-1] == '}' {
+				return data[len(open) : len(open)+n], data[len(open)+n+len(mid) : end-1], true, nil
+			}
+		}
+	}
 	s := &scanner{data: data}
 	if s.peek() != '{' {
 		return nil, nil, false, nil
@@ -281,9 +295,9 @@ func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte
 		var err error
 		switch string(k) {
 		case "schema":
-			if known := cache.lastText(); known != nil && s.peek() == '{' && bytes.HasPrefix(s.data[s.pos:], known) {
-				schema = s.data[s.pos : s.pos+len(known)]
-				s.pos += len(known)
+			if n := cache.known(s.data[s.pos:]); n > 0 && s.peek() == '{' {
+				schema = s.data[s.pos : s.pos+n]
+				s.pos += n
 			} else {
 				schema, err = s.span()
 			}
@@ -311,14 +325,33 @@ func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte
 type SchemaCache struct {
 	limit   int
 	schemas map[string]*Schema
-	last    []byte // text of the schema used last: most messages repeat it
+	// Texts of the two schemas used last: most messages repeat them, and a reader decoding keys and
+	// values in turn alternates between two.
+	recent [2][]byte
+	next   int
 }
 
-func (c *SchemaCache) lastText() []byte {
+// known returns the length of the recently used schema text data starts with, 0 if none.
+func (c *SchemaCache) known(data []byte) int {
 	if c == nil {
-		return nil
+		return 0
 	}
-	return c.last
+	for _, r := range c.recent {
+		if len(r) > 0 && bytes.HasPrefix(data, r) {
+			return len(r)
+		}
+	}
+	return 0
+}
+
+func (c *SchemaCache) remember(data []byte) {
+	for _, r := range c.recent {
+		if bytes.Equal(r, data) {
+			return
+		}
+	}
+	c.recent[c.next] = append(c.recent[c.next][:0], data...)
+	c.next = 1 - c.next
 }
 
 // NewSchemaCache returns a cache of at most limit schemas.
@@ -331,9 +364,7 @@ func NewSchemaCache(limit int) *SchemaCache {
 func (c *SchemaCache) parse(data []byte, check func(*Schema) error) (*Schema, error) {
 	if c != nil {
 		if sc, ok := c.schemas[string(data)]; ok {
-			if !bytes.Equal(c.last, data) {
-				c.last = append(c.last[:0], data...)
-			}
+			c.remember(data)
 			return sc, nil
 		}
 	}
@@ -349,7 +380,7 @@ func (c *SchemaCache) parse(data []byte, check func(*Schema) error) (*Schema, er
 			clear(c.schemas)
 		}
 		c.schemas[string(data)] = sc
-		c.last = append(c.last[:0], data...)
+		c.remember(data)
 	}
 	return sc, nil
 }
@@ -425,6 +456,9 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	})
 	if err == nil && !sawOp {
 		err = fmt.Errorf("envelope has no op")
+	}
+	if err == nil {
+		err = s.end()
 	}
 	if err != nil {
 		return nil, err

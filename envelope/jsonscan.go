@@ -22,6 +22,8 @@ func (s *scanner) errorf(format string, args ...any) error {
 	return fmt.Errorf("json at byte %d: %s", s.pos, fmt.Sprintf(format, args...))
 }
 
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
 func (s *scanner) ws() {
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
@@ -59,7 +61,7 @@ func (s *scanner) found() string {
 
 // end checks that only white space follows the document.
 func (s *scanner) end() error {
-	if s.peek() != 0 {
+	if s.ws(); s.pos < len(s.data) {
 		return s.errorf("unexpected %s after the document", s.found())
 	}
 	return nil

@@ -75,7 +75,7 @@ func TestBenchSink(t *testing.T) {
 
 	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n| sink: Kafka -> MariaDB B applied | changes | seconds | rows/s | peak RSS MB |\n|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "\n| sink: Kafka -> MariaDB B applied | changes | seconds | rows/s | applying rows/s (first commit to last) | sink CPU s | peak RSS MB |\n|---|---|---|---|---|---|---|\n")
 	for _, conns := range []int{1, 4} {
 		db := NewDatabase(t, adminB, "bench_sink")
 		mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id BIGINT PRIMARY KEY, a INT, b VARCHAR(64), c DATETIME(6))")
@@ -90,20 +90,27 @@ log: {level: warn}
 `, name, env.Flavor, env.MySQLB, env.SinkUser, strings.Join(env.KafkaBrokers, ","), topic, conns, db)
 		start := time.Now()
 		p := Start(t, Binary(t, "sink-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + env.SinkPassword}, "run", "--config", WriteConfig(t, cfg))
+		var first time.Time
+		var firstApplied int64
 		WaitFor(t, 20*time.Minute, fmt.Sprintf("%d changes applied with %d connections", changes, conns), func() bool {
 			var applied int64
-			adminB.QueryRow("SELECT COALESCE(SUM(next_offset), 0) FROM tandem_itest.tandem_sink_offsets WHERE consumer = ?", name).Scan(&applied)
+			adminB.QueryRow("SELECT COALESCE(SUM(GREATEST(next_offset, 0)), 0) FROM tandem_itest.tandem_sink_offsets WHERE consumer = ?", name).Scan(&applied)
+			if applied > 0 && first.IsZero() {
+				first, firstApplied = time.Now(), applied
+			}
 			return applied >= int64(changes)
 		})
 		took := time.Since(start)
+		applying := float64(int64(changes)-firstApplied) / time.Since(first).Seconds()
+		cpu := p.CPUSeconds()
 		p.Stop(time.Minute)
 		var rows int
 		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t WHERE b LIKE '%-gen-1-%'").Scan(&rows)
 		if rows != keys {
 			t.Errorf("%d connections: %d rows carry the update, want %d", conns, rows, keys)
 		}
-		fmt.Fprintf(&b, "| %d inserts then %d updates, %d connection(s) | %d | %.2f | %.0f | %.0f |\n",
-			keys, changes-keys, conns, changes, took.Seconds(), float64(changes)/took.Seconds(), p.PeakRSSMB())
+		fmt.Fprintf(&b, "| %d inserts then %d updates, %d connection(s) | %d | %.2f | %.0f | %.0f | %.1f | %.0f |\n",
+			keys, changes-keys, conns, changes, took.Seconds(), float64(changes)/took.Seconds(), applying, cpu, p.PeakRSSMB())
 	}
 	t.Log(b.String())
 	if path := os.Getenv("TANDEM_BENCH_OUT"); path != "" {

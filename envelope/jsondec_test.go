@@ -1,0 +1,36 @@
+package envelope
+
+import "testing"
+
+// TestDecodeFastPathStrict: once the cache knows a schema, messages take the fast path; a payload
+// followed by anything but the closing brace is still refused.
+func TestDecodeFastPathStrict(t *testing.T) {
+	table, ev := benchTable(t)
+	opt := JSONOptions{Schemas: true}
+	msg, err := table.AppendEnvelopeJSON(nil, ev, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _, err := table.AppendKeyJSON(nil, table.KeyOf(ev.After), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cache := NewSchemaCache(4)
+	for i := 0; i < 3; i++ { // keys and values in turn, as the sink reads them
+		if _, err := DecodeKeyJSON(key, cache); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := DecodeEnvelopeJSON(msg, cache); err != nil {
+			t.Fatal(err)
+		}
+	}
+	body := msg[:len(msg)-1]
+	for _, bad := range []string{`,"extra":1}`, `}}`, ` x}`, "\x00}"} {
+		if _, err := DecodeEnvelopeJSON(append(append([]byte{}, body...), bad...), cache); err == nil {
+			t.Errorf("payload followed by %q was accepted", bad)
+		}
+	}
+	if _, err := DecodeEnvelopeJSON(append(append([]byte{}, msg...), " \n"...), cache); err != nil {
+		t.Errorf("trailing white space: %v", err)
+	}
+}
