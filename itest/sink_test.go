@@ -191,24 +191,7 @@ func TestSinkSurvivesKills(t *testing.T) {
 	waitApplied(t, env, adminB, name, topic, 10*time.Minute)
 	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 30*time.Second)
 
-	// The batch log: per partition, ranges are disjoint and contiguous from the first offset.
-	rows, err := adminB.Query("SELECT kafka_partition, first_offset, last_offset FROM tandem_itest.tandem_sink_batches WHERE consumer = ? ORDER BY kafka_partition, first_offset", name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	next := map[int]int64{}
-	batches := 0
-	for rows.Next() {
-		var p int
-		var first, last int64
-		rows.Scan(&p, &first, &last)
-		if n, ok := next[p]; ok && first != n {
-			t.Errorf("partition %d: batch %d-%d after the last ended at %d: applied twice or skipped", p, first, last, n-1)
-		}
-		next[p] = last + 1
-		batches++
-	}
+	batches := checkBatchLog(t, adminB, name)
 	t.Logf("%d kills during %d changes; %d batches, no offset applied twice", kills, changes, batches)
 	sink.Stop(30 * time.Second)
 }

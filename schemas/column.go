@@ -82,14 +82,8 @@ func (o Options) FieldSchema(c Column) (*envelope.Schema, error) {
 		s.Type, s.Name, s.Version = t, name, 1
 	}
 	switch c.DataType {
-	case "tinyint":
-		s.Type = envelope.Int16
-	case "smallint":
-		s.Type = pick(c.Unsigned, envelope.Int32, envelope.Int16)
-	case "mediumint":
-		s.Type = envelope.Int32
-	case "int", "integer":
-		s.Type = pick(c.Unsigned, envelope.Int64, envelope.Int32)
+	case "tinyint", "smallint", "mediumint", "int", "integer":
+		s.Type = o.integerType(c)
 	case "bigint":
 		s.Type = envelope.Int64
 		if c.Unsigned && o.unsignedBigintPrecise() {
@@ -165,6 +159,24 @@ func (o Options) FieldSchema(c Column) (*envelope.Schema, error) {
 		}
 	}
 	return s, nil
+}
+
+// integerType is the Connect type of an integer column: Bytes for a precise unsigned BIGINT (a Decimal).
+func (o Options) integerType(c Column) envelope.Type {
+	switch c.DataType {
+	case "tinyint":
+		return envelope.Int16
+	case "smallint":
+		return pick(c.Unsigned, envelope.Int32, envelope.Int16)
+	case "mediumint":
+		return envelope.Int32
+	case "int", "integer":
+		return pick(c.Unsigned, envelope.Int64, envelope.Int32)
+	}
+	if c.Unsigned && o.unsignedBigintPrecise() {
+		return envelope.Bytes
+	}
+	return envelope.Int64
 }
 
 func pick(cond bool, yes, no envelope.Type) envelope.Type {

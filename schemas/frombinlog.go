@@ -36,12 +36,12 @@ func (o Options) fromBinlog(c Column, v any) (any, error) {
 	case "tinyint", "smallint", "mediumint", "int", "integer", "bigint":
 		return o.integer(c, v)
 	case "float":
-		if f, ok := v.(float32); ok {
-			return f, nil
+		if _, ok := v.(float32); ok {
+			return v, nil // the interface as it is: no new allocation
 		}
 	case "double", "real":
-		if f, ok := v.(float64); ok {
-			return f, nil
+		if _, ok := v.(float64); ok {
+			return v, nil
 		}
 	case "decimal", "numeric":
 		if s, ok := v.(string); ok {
@@ -179,11 +179,11 @@ func (o Options) integer(c Column, v any) (any, error) {
 		}
 		n = int64(u) // bigint.unsigned.handling.mode=long wraps, as Debezium does
 	}
-	s, err := o.FieldSchema(c)
-	if err != nil {
-		return nil, err
-	}
-	switch s.Type {
+	switch o.integerType(c) {
+	case envelope.Int64:
+		if _, ok := v.(int64); ok {
+			return v, nil // the interface as it is: no new allocation
+		}
 	case envelope.Int16:
 		if n < math.MinInt16 || n > math.MaxInt16 {
 			return nil, fmt.Errorf("%d does not fit int16", n)
