@@ -39,9 +39,7 @@ func TestBenchPipeline(t *testing.T) {
 	rawUpsert(t, env, &b, raw)
 	rawProduce(t, env, &b, raw)
 	t.Log(b.String())
-	if path := os.Getenv("TANDEM_BENCH_OUT"); path != "" {
-		os.WriteFile(path, []byte(b.String()), 0o644)
-	}
+	writeBenchResults(t, b.String())
 }
 
 func latencyRun(t *testing.T, env *Env, out *strings.Builder, rate int, d time.Duration) {

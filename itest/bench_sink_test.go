@@ -113,7 +113,5 @@ log: {level: warn}
 			keys, changes-keys, conns, changes, took.Seconds(), float64(changes)/took.Seconds(), applying, cpu, p.PeakRSSMB())
 	}
 	t.Log(b.String())
-	if path := os.Getenv("TANDEM_BENCH_OUT"); path != "" {
-		os.WriteFile(path, []byte(b.String()), 0o644)
-	}
+	writeBenchResults(t, b.String())
 }

@@ -118,7 +118,5 @@ log: {level: warn}
 			float64(r.events)/r.took.Seconds(), float64(r.events)/r.stream.Seconds(), r.rssMB)
 	}
 	t.Log(b.String())
-	if path := os.Getenv("TANDEM_BENCH_OUT"); path != "" {
-		os.WriteFile(path, []byte(b.String()), 0o644)
-	}
+	writeBenchResults(t, b.String())
 }
