@@ -325,6 +325,7 @@ func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte
 type SchemaCache struct {
 	limit   int
 	schemas map[string]*Schema
+	strs    map[string]string // interned source names
 	// Texts of the two schemas used last: most messages repeat them, and a reader decoding keys and
 	// values in turn alternates between two.
 	recent [2][]byte
@@ -356,7 +357,7 @@ func (c *SchemaCache) remember(data []byte) {
 
 // NewSchemaCache returns a cache of at most limit schemas.
 func NewSchemaCache(limit int) *SchemaCache {
-	return &SchemaCache{limit: limit, schemas: map[string]*Schema{}}
+	return &SchemaCache{limit: limit, schemas: map[string]*Schema{}, strs: map[string]string{}}
 }
 
 // parse returns the schema of data, parsed and checked by check when not cached. Keys and envelopes
@@ -438,6 +439,9 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	}
 	ev.Row = ev.Schema.Field("after")
 	s := &scanner{data: payload}
+	if cache != nil {
+		s.strs = cache.strs
+	}
 	if null, err := s.null(); err != nil {
 		return nil, fmt.Errorf("envelope payload: %w", err)
 	} else if null {

@@ -44,6 +44,16 @@ func parseOptString(s *scanner, dst *string) error {
 	return err
 }
 
+// parseRepeatedString is parseOptString for values most messages share (names, files): interned.
+func parseRepeatedString(s *scanner, dst *string) error {
+	if null, err := s.null(); null || err != nil {
+		return err
+	}
+	v, err := s.internedStr()
+	*dst = v
+	return err
+}
+
 // parseSource reads the source block by field name; fields it does not know are skipped, so other
 // connectors' blocks and newer Debezium versions read too. A boolean snapshot (very old Debezium) becomes
 // "true" or "false".
@@ -55,11 +65,11 @@ func parseSource(s *scanner, src *Source) error {
 		var err error
 		switch string(k) {
 		case "version":
-			err = parseOptString(s, &src.Version)
+			err = parseRepeatedString(s, &src.Version)
 		case "connector":
-			err = parseOptString(s, &src.Connector)
+			err = parseRepeatedString(s, &src.Connector)
 		case "name":
-			err = parseOptString(s, &src.Name)
+			err = parseRepeatedString(s, &src.Name)
 		case "ts_ms":
 			err = parseOptInt(s, &src.TsMs)
 		case "snapshot":
@@ -71,7 +81,7 @@ func parseSource(s *scanner, src *Source) error {
 				err = parseOptString(s, &src.Snapshot)
 			}
 		case "db":
-			err = parseOptString(s, &src.DB)
+			err = parseRepeatedString(s, &src.DB)
 		case "sequence":
 			err = parseOptString(s, &src.Sequence)
 		case "ts_us":
@@ -79,13 +89,13 @@ func parseSource(s *scanner, src *Source) error {
 		case "ts_ns":
 			err = parseOptInt(s, &src.TsNs)
 		case "table":
-			err = parseOptString(s, &src.Table)
+			err = parseRepeatedString(s, &src.Table)
 		case "server_id":
 			err = parseOptInt(s, &src.ServerID)
 		case "gtid":
 			err = parseOptString(s, &src.GTID)
 		case "file":
-			err = parseOptString(s, &src.File)
+			err = parseRepeatedString(s, &src.File)
 		case "pos":
 			err = parseOptInt(s, &src.Pos)
 		case "row":

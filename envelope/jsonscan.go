@@ -16,6 +16,32 @@ type scanner struct {
 	data  []byte
 	pos   int
 	depth int
+	// strs interns the short strings that repeat from message to message (source db, table, file, …);
+	// nil: no interning.
+	strs map[string]string
+}
+
+// internedStr reads a string, returning the interned copy of a short one seen before.
+func (s *scanner) internedStr() (string, error) {
+	if s.strs == nil || s.peek() != '"' {
+		return s.str()
+	}
+	start := s.pos + 1
+	end := start
+	for end < len(s.data) && s.data[end] != '"' && s.data[end] != '\\' && s.data[end] >= 0x20 {
+		end++
+	}
+	if end < len(s.data) && s.data[end] == '"' {
+		if v, ok := s.strs[string(s.data[start:end])]; ok {
+			s.pos = end + 1
+			return v, nil
+		}
+	}
+	v, err := s.str()
+	if err == nil && len(v) <= 64 && len(s.strs) < 256 {
+		s.strs[v] = v
+	}
+	return v, err
 }
 
 func (s *scanner) errorf(format string, args ...any) error {
