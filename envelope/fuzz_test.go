@@ -28,6 +28,13 @@ func FuzzDecodeEnvelopeJSON(f *testing.F) {
 	seedFiles(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		ev, err := DecodeEnvelopeJSON(data, nil)
+		// With a warm cache (the fast path) the verdict is the same.
+		cache := NewSchemaCache(4)
+		for i := 0; i < 2; i++ {
+			if _, cerr := DecodeEnvelopeJSON(data, cache); (cerr == nil) != (err == nil) {
+				t.Fatalf("cached decode #%d: %v, uncached: %v", i+1, cerr, err)
+			}
+		}
 		if err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error message")
