@@ -341,3 +341,30 @@ func TestSourceCache(t *testing.T) {
 		}
 	}
 }
+
+// TestSkipBefore: with SkipBefore an update decodes to the same event without its before image, with
+// and without schemas, and a malformed before image is still an error.
+func TestSkipBefore(t *testing.T) {
+	schema := `{"type":"struct","fields":[{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":true,"field":"before"},` +
+		`{"type":"struct","fields":[{"type":"int32","optional":false,"field":"a"}],"optional":true,"field":"after"},{"type":"string","optional":false,"field":"op"}]}`
+	for _, in := range []string{
+		`{"schema":` + schema + `,"payload":{"before":{"a":1},"after":{"a":2},"op":"u"}}`,
+		`{"before":{"a":1},"after":{"a":2},"op":"u"}`,
+	} {
+		full, err := DecodeEnvelopeJSON([]byte(in), NewSchemaCache(4))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, err := DecodeEnvelopeJSONWith([]byte(in), NewSchemaCache(4), DecodeOptions{SkipBefore: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev.Before != nil || full.Before == nil || !reflect.DeepEqual(ev.After, full.After) || ev.Op != OpUpdate {
+			t.Errorf("%s: skipping before gave before=%v after=%v op=%s", in, ev.Before, ev.After, ev.Op)
+		}
+		bad := strings.Replace(in, `"before":{"a":1}`, `"before":{"a":1`, 1)
+		if _, err := DecodeEnvelopeJSONWith([]byte(bad), nil, DecodeOptions{SkipBefore: true}); err == nil {
+			t.Errorf("%s: a malformed before image decoded", bad)
+		}
+	}
+}

@@ -416,10 +416,21 @@ func checkKeySchema(sc *Schema) error {
 	return nil
 }
 
+// DecodeOptions let a reader that needs less than the whole event decode less.
+type DecodeOptions struct {
+	// SkipBefore leaves Event.Before nil: the before image is only checked to be well-formed JSON.
+	SkipBefore bool
+}
+
 // DecodeEnvelopeJSON reads a change event written by tandem or by Debezium's JsonConverter: with or
 // without schemas, envelope version 1 or 2, the transaction block anywhere or absent. cache may be nil.
 // A tombstone (empty value) is not an event: check for it before calling.
 func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
+	return DecodeEnvelopeJSONWith(data, cache, DecodeOptions{})
+}
+
+// DecodeEnvelopeJSONWith is DecodeEnvelopeJSON with options.
+func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) (*Event, error) {
 	if len(data) == 0 {
 		return nil, fmt.Errorf("empty value: a tombstone is not a change event")
 	}
@@ -429,7 +440,7 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 	}
 	ev := &Event{}
 	if !withSchema {
-		if err := decodeSchemalessEnvelope(&scanner{data: data}, ev); err != nil {
+		if err := decodeSchemalessEnvelope(&scanner{data: data}, ev, opt); err != nil {
 			return nil, err
 		}
 		return ev, nil
@@ -448,6 +459,10 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 		return nil, fmt.Errorf("envelope payload is null")
 	}
 	sawOp, err := parsePayload(s, &ev.Envelope, func(k []byte) error {
+		if opt.SkipBefore && string(k) == "before" {
+			_, err := s.raw()
+			return err
+		}
 		v, err := parseValue(s, ev.Row)
 		if err == nil && v != nil {
 			if string(k) == "before" {
@@ -472,8 +487,12 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 
 // decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
 // with the columns in the order the message lists them.
-func decodeSchemalessEnvelope(s *scanner, ev *Event) error {
+func decodeSchemalessEnvelope(s *scanner, ev *Event, opt DecodeOptions) error {
 	sawOp, err := parsePayload(s, &ev.Envelope, func(k []byte) error {
+		if opt.SkipBefore && string(k) == "before" {
+			_, err := s.raw()
+			return err
+		}
 		names, row, err := parseUntypedRow(s)
 		if err == nil && row != nil {
 			err = ev.setSchemalessRow(string(k), names, row)

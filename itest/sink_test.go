@@ -196,9 +196,10 @@ func TestSinkSurvivesKills(t *testing.T) {
 	sink.Stop(30 * time.Second)
 }
 
-// TestSinkDuplicatesAndBadRecords: duplicated records leave B correct; malformed JSON, an unknown table and
-// an identifier crafted to inject SQL stop the sink with a message naming the record (nothing after it
-// applied), or with a dead-letter topic go there with headers saying why, while the rest is applied.
+// TestSinkDuplicatesAndBadRecords: duplicated records leave B correct; malformed JSON, a value too long
+// for its column, an unknown table and an identifier crafted to inject SQL stop the sink with a message
+// naming the record (nothing after it applied), or with a dead-letter topic go there with headers saying
+// why, while the rest is applied.
 func TestSinkDuplicatesAndBadRecords(t *testing.T) {
 	env := LoadEnv(t)
 	ctx := context.Background()
@@ -249,6 +250,7 @@ func TestSinkDuplicatesAndBadRecords(t *testing.T) {
 		want string
 	}{
 		{"malformed JSON", kafka.Message{Key: []byte(`{"id":9}`), Value: []byte(`{"op":"c","after":{"id":9`)}, "undecodable value"},
+		{"data too long", rec("c", 9, strings.Repeat("x", 30)), "Data too long"},
 		{"unknown table", kafka.Message{Key: []byte(`{"id":9}`),
 			Value: fmt.Appendf(nil, `{"after":{"id":9},"source":{"db":%q,"table":"nosuch"},"op":"c"}`, db)}, "does not exist"},
 		{"injection in a column name", kafka.Message{Key: []byte(`{"id":9}`),

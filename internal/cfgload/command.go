@@ -80,15 +80,20 @@ type Metrics struct {
 	Addr string `yaml:"addr" help:"listen address of /metrics, /healthz and /debug/pprof/, e.g. 127.0.0.1:9187; empty = off"`
 }
 
-// Runtime prepares a daemon's process: its logger on stderr, and the Go runtime's soft memory limit of
-// memoryLimitMB (0 = none; GOMEMLIMIT, when set, wins).
-func Runtime(log LogConfig, memoryLimitMB int) (*slog.Logger, error) {
+// Runtime prepares a daemon's process: its logger on stderr, the Go runtime's soft memory limit of
+// memoryLimitMB (0 = none; GOMEMLIMIT, when set, wins) and its GC percent (0 = Go's default of 100;
+// GOGC, when set, wins). Under a memory limit a higher GC percent spends less CPU on collections while
+// the heap is small and gives way to the limit when it grows.
+func Runtime(log LogConfig, memoryLimitMB, gcPercent int) (*slog.Logger, error) {
 	logger, err := NewLogger(log.Level, log.Format, os.Stderr)
 	if err != nil {
 		return nil, err
 	}
 	if memoryLimitMB > 0 && os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(int64(memoryLimitMB) << 20)
+	}
+	if gcPercent > 0 && os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(gcPercent)
 	}
 	return logger, nil
 }

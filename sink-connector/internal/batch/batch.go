@@ -117,13 +117,28 @@ func NewBuilder(cfg *config.Config) (*Builder, error) {
 	return b, nil
 }
 
+// NewPlan returns an empty plan for Add.
+func NewPlan() *Plan { return &Plan{byTable: map[Table]*TablePlan{}} }
+
+// Add decodes one record (the next of its partition, in offset order) into p. A record that cannot be
+// decoded or routed returns an error and leaves p as it was. p keeps no reference to m's bytes but the
+// key's, so the batch's raw records need not stay in memory while it is planned.
+func (b *Builder) Add(p *Plan, m *kafka.Message) error {
+	p.Records++
+	if err := b.add(p, m); err != nil {
+		p.Records--
+		return err
+	}
+	return nil
+}
+
 // Build plans msgs (one partition, in offset order). Records that cannot be decoded or routed are
 // returned as bad, in order, and left out of the plan.
 func (b *Builder) Build(msgs []kafka.Message) (*Plan, []*Bad) {
-	p := &Plan{byTable: map[Table]*TablePlan{}}
+	p := NewPlan()
 	var bad []*Bad
 	for i := range msgs {
-		if err := b.add(p, &msgs[i]); err != nil {
+		if err := b.Add(p, &msgs[i]); err != nil {
 			bad = append(bad, &Bad{Msg: msgs[i], Err: err})
 		}
 	}
@@ -131,12 +146,12 @@ func (b *Builder) Build(msgs []kafka.Message) (*Plan, []*Bad) {
 }
 
 func (b *Builder) add(p *Plan, m *kafka.Message) error {
-	p.Records++
 	if len(m.Value) == 0 { // tombstone: the delete before it did the work
 		p.Tombstones++
 		return nil
 	}
-	ev, err := envelope.DecodeEnvelopeJSON(m.Value, b.cache)
+	// The before image matters only to conflict-guarded deletes.
+	ev, err := envelope.DecodeEnvelopeJSONWith(m.Value, b.cache, envelope.DecodeOptions{SkipBefore: b.Conflict == ""})
 	if err != nil {
 		return fmt.Errorf("undecodable value: %w", err)
 	}

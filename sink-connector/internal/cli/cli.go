@@ -119,7 +119,7 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := cfgload.Runtime(cfg.Log, cfg.MemoryLimitMB)
+			log, err := cfgload.Runtime(cfg.Log, cfg.MemoryLimitMB, cfg.GCPercent)
 			if err != nil {
 				return err
 			}

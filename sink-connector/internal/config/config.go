@@ -30,6 +30,7 @@ type Config struct {
 	Metrics       cfgload.Metrics   `yaml:"metrics"`
 	Log           cfgload.LogConfig `yaml:"log"`
 	MemoryLimitMB int               `yaml:"memory_limit_mb" help:"soft memory limit of the Go runtime in MiB; 0 = none"`
+	GCPercent     int               `yaml:"gc_percent" help:"Go garbage collector target percent (GOGC); the memory limit caps the heap it lets grow; 0 = Go's default"`
 }
 
 // MySQL is the target database.
@@ -113,6 +114,7 @@ func Default() *Config {
 		Offsets:       Offsets{Database: "tandem"},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
 		MemoryLimitMB: 120,
+		GCPercent:     400,
 	}
 }
 
@@ -220,6 +222,9 @@ func (c *Config) Validate() error {
 	}
 	if !ValidIdentifier(c.Offsets.Database) {
 		bad("offsets.database", "%q is not a valid database name", c.Offsets.Database)
+	}
+	if c.GCPercent < 0 {
+		bad("gc_percent", "must not be negative")
 	}
 	if c.MemoryLimitMB < 0 {
 		bad("memory_limit_mb", "must not be negative")

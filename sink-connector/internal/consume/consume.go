@@ -212,8 +212,9 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 			return nil
 		}
 	}
+	// A small queue: the batch is planned as it is read, so raw records do not pile up in memory.
 	r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.Cfg.Kafka.Brokers, Topic: topic, Partition: partition, Dialer: s.Dialer,
-		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: s.Cfg.Apply.BatchWait, QueueCapacity: 1000})
+		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: s.Cfg.Apply.BatchWait, QueueCapacity: 256})
 	defer r.Close()
 	if err := r.SetOffset(next); err != nil {
 		return fmt.Errorf("%s[%d]: set offset %d: %w", topic, partition, next, err)
@@ -223,14 +224,12 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 	if err != nil {
 		return err
 	}
-	msgs := make([]kafka.Message, 0, s.Cfg.Apply.BatchSize)
 	for {
-		msgs = msgs[:0]
-		msgs, err = s.fetch(ctx, r, msgs)
-		if len(msgs) > 0 {
+		b, err := s.collect(ctx, r, builder)
+		if b.last >= b.first || b.stop != nil {
 			// The batch read is applied even when the generation ends meanwhile: the offset stored with it
 			// keeps the next owner from applying it again.
-			if aerr := s.applyBatch(context.WithoutCancel(ctx), builder, topic, partition, msgs); aerr != nil {
+			if aerr := s.applyBatch(context.WithoutCancel(ctx), r, builder, topic, partition, b); aerr != nil {
 				return aerr
 			}
 		}
@@ -246,100 +245,141 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 	}
 }
 
-// fetch reads up to batch_size records, waiting at most batch_wait after the first.
-func (s *Sink) fetch(ctx context.Context, r *kafka.Reader, msgs []kafka.Message) ([]kafka.Message, error) {
-	m, err := r.FetchMessage(ctx)
-	if err != nil {
-		return msgs, err
+// pending is a batch read and planned, not yet applied: the records at offsets first..last.
+type pending struct {
+	plan        *batch.Plan
+	first, last int64
+	bad         []*batch.Bad // records for the dead-letter topic, within first..last
+	stop        *batch.Bad   // without a dead-letter topic: the record after last, which stops the sink
+}
+
+// collect reads and plans up to batch_size records, waiting at most batch_wait after the first. It
+// stops early at a record that cannot be planned when there is no dead-letter topic.
+func (s *Sink) collect(ctx context.Context, r *kafka.Reader, b *batch.Builder) (*pending, error) {
+	p := &pending{plan: batch.NewPlan(), first: 0, last: -1}
+	add := func(m *kafka.Message) bool {
+		if p.last < p.first {
+			p.first = m.Offset
+		}
+		if err := b.Add(p.plan, m); err != nil {
+			bad := &batch.Bad{Msg: *m, Err: err}
+			if s.dlq == nil {
+				p.stop = bad
+				return false
+			}
+			p.bad = append(p.bad, bad)
+			p.plan.Records++
+		}
+		p.last = m.Offset
+		return true
 	}
-	msgs = append(msgs, m)
+	m, err := r.FetchMessage(ctx)
+	if err != nil || !add(&m) {
+		return p, err
+	}
 	wctx, cancel := context.WithTimeout(ctx, s.Cfg.Apply.BatchWait)
 	defer cancel()
-	for len(msgs) < s.Cfg.Apply.BatchSize {
+	for n := 1; n < s.Cfg.Apply.BatchSize; n++ {
 		m, err := r.FetchMessage(wctx)
 		if err != nil {
 			if wctx.Err() != nil && ctx.Err() == nil {
-				return msgs, nil // the wait is over
+				return p, nil // the wait is over
 			}
-			return msgs, err
+			return p, err
 		}
-		msgs = append(msgs, m)
+		if !add(&m) {
+			return p, nil
+		}
 	}
-	return msgs, nil
+	return p, nil
 }
 
-// applyBatch plans and applies msgs, retrying transient failures. Records that cannot be applied go to
+// applyBatch applies a planned batch, retrying transient failures. Records that cannot be applied go to
 // the dead-letter topic, or stop the sink after everything before them is applied.
-func (s *Sink) applyBatch(ctx context.Context, b *batch.Builder, topic string, partition int, msgs []kafka.Message) error {
-	plan, bad := b.Build(msgs)
-	if len(bad) > 0 {
-		if s.dlq == nil {
-			// Apply what precedes the first bad record, then stop on it.
-			first := bad[0].Msg.Offset
-			var before []kafka.Message
-			for _, m := range msgs {
-				if m.Offset < first {
-					before = append(before, m)
-				}
+func (s *Sink) applyBatch(ctx context.Context, r *kafka.Reader, b *batch.Builder, topic string, partition int, p *pending) error {
+	if len(p.bad) > 0 {
+		if err := s.deadLetter(ctx, p.bad); err != nil {
+			return err
+		}
+	}
+	if p.last >= p.first {
+		err := s.retry(ctx, topic, partition, func() error {
+			start := time.Now()
+			res, err := s.Applier.Apply(ctx, topic, partition, p.first, p.last, p.plan)
+			if err == nil {
+				s.Metrics.Applied(topic, p.plan, res.Applied, time.Since(start))
 			}
-			if len(before) > 0 {
-				if err := s.applyBatch(ctx, b, topic, partition, before); err != nil {
+			return err
+		})
+		if err != nil && isDataError(err) {
+			// A data error in a multi-row statement: find the records at fault one by one.
+			err = s.isolate(ctx, r, b, topic, partition, p.first, p.last)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if p.stop != nil {
+		return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", p.stop)
+	}
+	return nil
+}
+
+// isolate reads the records first..last again and applies them one record per transaction, so the
+// record a data error belongs to is known: it goes to the dead-letter topic, or stops the sink. The
+// reader then goes on after last.
+func (s *Sink) isolate(ctx context.Context, r *kafka.Reader, b *batch.Builder, topic string, partition int, first, last int64) error {
+	if err := r.SetOffset(first); err != nil {
+		return fmt.Errorf("%s[%d]: read offsets %d-%d again: %w", topic, partition, first, last, err)
+	}
+	for {
+		rctx, cancel := context.WithTimeout(ctx, time.Minute)
+		m, err := r.FetchMessage(rctx)
+		cancel()
+		if err != nil {
+			return fmt.Errorf("%s[%d]: read offsets %d-%d again: %w", topic, partition, first, last, err)
+		}
+		if m.Offset > last {
+			break
+		}
+		plan := batch.NewPlan()
+		var bad *batch.Bad
+		if err := b.Add(plan, &m); err != nil {
+			bad = &batch.Bad{Msg: m, Err: err} // dead-lettered already, with the batch
+		} else {
+			err = s.retry(ctx, topic, partition, func() error {
+				_, err := s.Applier.Apply(ctx, topic, partition, m.Offset, m.Offset, plan)
+				return err
+			})
+			if err == nil {
+				s.Metrics.Applied(topic, plan, plan.Records, 0)
+			} else if !isDataError(err) {
+				return err
+			} else {
+				bad = &batch.Bad{Msg: m, Err: err}
+				if s.dlq == nil {
+					return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad)
+				}
+				if err := s.deadLetter(ctx, []*batch.Bad{bad}); err != nil {
 					return err
 				}
 			}
-			return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad[0])
 		}
-		if err := s.deadLetter(ctx, bad); err != nil {
-			return err
+		if bad != nil {
+			// Record the skip with the offset, so the record is not tried again.
+			if err := s.retry(ctx, topic, partition, func() error {
+				_, err := s.Applier.Apply(ctx, topic, partition, m.Offset, m.Offset, &batch.Plan{Records: 1})
+				return err
+			}); err != nil {
+				return err
+			}
+		}
+		if m.Offset == last {
+			break
 		}
 	}
-	first, last := msgs[0].Offset, msgs[len(msgs)-1].Offset
-	err := s.retry(ctx, topic, partition, func() error {
-		start := time.Now()
-		res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
-		if err == nil {
-			s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
-		}
-		return err
-	})
-	if err == nil || !isDataError(err) {
-		return err
-	}
-	// A data error in a multi-row statement: find the records at fault one by one.
-	return s.isolate(ctx, b, topic, partition, msgs)
-}
-
-// isolate applies msgs one record per transaction, so the record a data error belongs to is known: it
-// goes to the dead-letter topic, or stops the sink.
-func (s *Sink) isolate(ctx context.Context, b *batch.Builder, topic string, partition int, msgs []kafka.Message) error {
-	for i := range msgs {
-		one := msgs[i : i+1]
-		plan, _ := b.Build(one)
-		err := s.retry(ctx, topic, partition, func() error {
-			_, err := s.Applier.Apply(ctx, topic, partition, one[0].Offset, one[0].Offset, plan)
-			return err
-		})
-		if err == nil {
-			s.Metrics.Applied(topic, plan, plan.Records, 0)
-			continue
-		}
-		if !isDataError(err) {
-			return err
-		}
-		bad := &batch.Bad{Msg: msgs[i], Err: err}
-		if s.dlq == nil {
-			return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad)
-		}
-		if err := s.deadLetter(ctx, []*batch.Bad{bad}); err != nil {
-			return err
-		}
-		// Record the skip with the offset, so the record is not tried again.
-		if err := s.retry(ctx, topic, partition, func() error {
-			_, err := s.Applier.Apply(ctx, topic, partition, one[0].Offset, one[0].Offset, &batch.Plan{Records: 1})
-			return err
-		}); err != nil {
-			return err
-		}
+	if err := r.SetOffset(last + 1); err != nil {
+		return fmt.Errorf("%s[%d]: go on after offset %d: %w", topic, partition, last, err)
 	}
 	return nil
 }

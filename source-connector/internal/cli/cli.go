@@ -59,7 +59,7 @@ func runCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			log, err := cfgload.Runtime(cfg.Log, cfg.MemoryLimitMB)
+			log, err := cfgload.Runtime(cfg.Log, cfg.MemoryLimitMB, 0)
 			if err != nil {
 				return err
 			}
