@@ -26,7 +26,7 @@ help:
 	@echo "make compose-check  validate docker-compose.yml with docker-compose config"
 	@echo "make fuzz           run every fuzz test for FUZZTIME each (default 30s)"
 	@echo "make bench          codec micro-benchmarks, bench-source, bench-sink, bench-pipeline (need make env-up)"
-	@echo "make test-faults    fault, burst and size tests at full size (about an hour)"
+	@echo "make test-faults    fault, burst and size tests at full size (about ten minutes)"
 
 demo:
 	demo/run
@@ -86,7 +86,7 @@ fuzz:
 	@for f in $$($(GO) test ./envelope/ -list '^Fuzz' | grep ^Fuzz); do \
 	  echo "== $$f"; $(GO) test ./envelope/ -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
 
-# test-faults runs the fault, burst and size tests at the sizes the issues ask for (long: about an hour),
+# test-faults runs the fault, burst and size tests at the sizes the issues ask for (about ten minutes on our machine),
 # against the environment it starts. make test runs the same tests small.
 test-faults:
 	@$(ENV) up
