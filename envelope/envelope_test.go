@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"math/big"
 	"os"
@@ -365,6 +366,28 @@ func TestSkipBefore(t *testing.T) {
 		bad := strings.Replace(in, `"before":{"a":1}`, `"before":{"a":1`, 1)
 		if _, err := DecodeEnvelopeJSONWith([]byte(bad), nil, DecodeOptions{SkipBefore: true}); err == nil {
 			t.Errorf("%s: a malformed before image decoded", bad)
+		}
+	}
+}
+
+// TestConvertUntypedFastPath: the direct conversions of common scalars give exactly what re-encoding
+// through the typed reader gives, errors included.
+func TestConvertUntypedFastPath(t *testing.T) {
+	for _, c := range []struct {
+		typ Type
+		v   any
+	}{
+		{Int8, json.Number("-128")}, {Int8, json.Number("300")}, {Int16, json.Number("-32768")}, {Int16, json.Number("40000")},
+		{Int32, json.Number("2147483647")}, {Int32, json.Number("1.5")}, {Int32, json.Number("1e3")},
+		{Int64, json.Number("-9223372036854775808")}, {Int64, json.Number("9223372036854775808")}, {Int64, json.Number("-0")},
+		{String, "plain"}, {String, "quote \" and \u00e9 and \u2028"}, {String, ""}, {Boolean, true}, {Boolean, false},
+		{Int32, "12"}, {String, json.Number("12")}, {Boolean, "true"},
+	} {
+		sc := &Schema{Type: c.typ}
+		got, gotErr := ConvertUntyped(sc, c.v)
+		want, wantErr := convertByReencoding(sc, c.v)
+		if (gotErr == nil) != (wantErr == nil) || !reflect.DeepEqual(got, want) {
+			t.Errorf("%s %#v: got %#v, %v; re-encoding gives %#v, %v", c.typ, c.v, got, gotErr, want, wantErr)
 		}
 	}
 }

@@ -635,7 +635,37 @@ func ConvertUntyped(sc *Schema, v any) (any, error) {
 	if v == nil {
 		return nil, nil
 	}
-	// Re-encode through the typed reader: one code path for every type.
+	// The common scalars directly; they give what the typed reader gives.
+	switch x := v.(type) {
+	case string:
+		if sc.Type == String {
+			return x, nil
+		}
+	case bool:
+		if sc.Type == Boolean {
+			return x, nil
+		}
+	case json.Number:
+		if bits := intBits(sc.Type); bits > 0 {
+			if n, ok := parseInt([]byte(x), bits); ok {
+				switch bits {
+				case 8:
+					return int8(n), nil
+				case 16:
+					return int16(n), nil
+				case 32:
+					return int32(n), nil
+				}
+				return n, nil
+			}
+		}
+	}
+	return convertByReencoding(sc, v)
+}
+
+// convertByReencoding is ConvertUntyped for every type: v is written as JSON again and read by the typed
+// reader, which also words the errors.
+func convertByReencoding(sc *Schema, v any) (any, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
 		return nil, err
@@ -646,6 +676,21 @@ func ConvertUntyped(sc *Schema, v any) (any, error) {
 		return nil, err
 	}
 	return out, s.end()
+}
+
+// intBits is the width of an integer type, 0 for other types.
+func intBits(t Type) int {
+	switch t {
+	case Int8:
+		return 8
+	case Int16:
+		return 16
+	case Int32:
+		return 32
+	case Int64:
+		return 64
+	}
+	return 0
 }
 
 // fieldIndexBytes is Schema.FieldIndex for a key that aliases the input, without allocating.

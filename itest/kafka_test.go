@@ -143,3 +143,15 @@ func compareRecords(t *testing.T, reader string, got, want map[string]string) {
 		t.Errorf("%s read different records:\n%s", reader, diffs.String())
 	}
 }
+
+// WarmGroupCoordinator waits until the broker can coordinate consumer groups. On a new broker the first
+// group makes it create __consumer_offsets (50 partitions, seconds of work): benchmarks wait for that
+// before they start the clock, so it is not counted as the sink's start-up.
+func WarmGroupCoordinator(ctx context.Context, t testing.TB, env *Env) {
+	t.Helper()
+	client := &kafka.Client{Addr: kafka.TCP(env.KafkaBrokers...), Timeout: 10 * time.Second}
+	WaitFor(t, time.Minute, "the broker's group coordinator", func() bool {
+		resp, err := client.FindCoordinator(ctx, &kafka.FindCoordinatorRequest{Key: "tandem-warm-up", KeyType: kafka.CoordinatorKeyTypeConsumer})
+		return err == nil && resp.Error == nil
+	})
+}
