@@ -34,6 +34,9 @@ type Env struct {
 	SinkUser      string // DML/DDL user for the sink connector
 	SinkPassword  string
 	KafkaBrokers  []string
+	// TLSCA is the PEM file of the CA that signed A's and B's certificates; empty when the servers have
+	// no TLS (servers of your own without TANDEM_MYSQL_TLS_CA: the TLS test is skipped).
+	TLSCA string
 }
 
 // LoadEnv reads the env file named by TANDEM_ENV_FILE (default: <repo>/.tandem-env/env, written by
@@ -59,6 +62,12 @@ func LoadEnv(t testing.TB) *Env {
 		}
 		return v
 	}
+	optional := func(key string) string {
+		if v, ok := os.LookupEnv(key); ok {
+			return v
+		}
+		return vars[key]
+	}
 	return &Env{
 		Flavor:        get("TANDEM_MYSQL_FLAVOR"),
 		MySQLA:        get("TANDEM_MYSQL_A_ADDR"),
@@ -70,6 +79,7 @@ func LoadEnv(t testing.TB) *Env {
 		SinkUser:      get("TANDEM_MYSQL_SINK_USER"),
 		SinkPassword:  get("TANDEM_MYSQL_SINK_PASSWORD"),
 		KafkaBrokers:  strings.Split(get("TANDEM_KAFKA_BROKERS"), ","),
+		TLSCA:         optional("TANDEM_MYSQL_TLS_CA"),
 	}
 }
 

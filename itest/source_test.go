@@ -27,6 +27,12 @@ var nextServerID atomic.Uint32
 // the tables matching exclude.
 func startSource(t *testing.T, env *Env, prefix, db, exclude string) *Proc {
 	t.Helper()
+	return startSourceAs(t, env, prefix, db, exclude, env.CDCUser, env.CDCPassword, "")
+}
+
+// startSourceAs is startSource as another user, with more mysql settings (YAML lines indented by two).
+func startSourceAs(t *testing.T, env *Env, prefix, db, exclude, user, password, mysqlExtra string) *Proc {
+	t.Helper()
 	nextServerID.CompareAndSwap(0, uint32(time.Now().UnixNano()%50000)+100000)
 	cfg := fmt.Sprintf(`name: %s
 topic_prefix: %s
@@ -37,7 +43,7 @@ mysql:
   server_id: %d
   heartbeat: 1s
   read_timeout: 5s
-kafka:
+%skafka:
   brokers: [%s]
   partitions: 4
 filters:
@@ -46,8 +52,8 @@ filters:
 offsets:
   topic: %s.offsets
   flush_interval: 200ms
-`, prefix, prefix, env.Flavor, env.MySQLA, env.CDCUser, nextServerID.Add(1), strings.Join(env.KafkaBrokers, ","), db, exclude, prefix)
-	return Start(t, Binary(t, "source-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + env.CDCPassword},
+`, prefix, prefix, env.Flavor, env.MySQLA, user, nextServerID.Add(1), mysqlExtra, strings.Join(env.KafkaBrokers, ","), db, exclude, prefix)
+	return Start(t, Binary(t, "source-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + password},
 		"run", "--config", WriteConfig(t, cfg))
 }
 
