@@ -37,6 +37,11 @@ type Env struct {
 	// TLSCA is the PEM file of the CA that signed A's and B's certificates; empty when the servers have
 	// no TLS (servers of your own without TANDEM_MYSQL_TLS_CA: the TLS test is skipped).
 	TLSCA string
+	// KafkaSecureBrokers is the same broker's TLS + SASL listener, whose certificate KafkaTLSCA signed;
+	// KafkaPlainUser may log in with SASL PLAIN. Empty when there is none (the TLS test is skipped).
+	KafkaSecureBrokers                 []string
+	KafkaTLSCA                         string
+	KafkaPlainUser, KafkaPlainPassword string
 }
 
 // LoadEnv reads the env file named by TANDEM_ENV_FILE (default: <repo>/.tandem-env/env, written by
@@ -69,17 +74,21 @@ func LoadEnv(t testing.TB) *Env {
 		return vars[key]
 	}
 	return &Env{
-		Flavor:        get("TANDEM_MYSQL_FLAVOR"),
-		MySQLA:        get("TANDEM_MYSQL_A_ADDR"),
-		MySQLB:        get("TANDEM_MYSQL_B_ADDR"),
-		AdminUser:     get("TANDEM_MYSQL_ADMIN_USER"),
-		AdminPassword: get("TANDEM_MYSQL_ADMIN_PASSWORD"),
-		CDCUser:       get("TANDEM_MYSQL_CDC_USER"),
-		CDCPassword:   get("TANDEM_MYSQL_CDC_PASSWORD"),
-		SinkUser:      get("TANDEM_MYSQL_SINK_USER"),
-		SinkPassword:  get("TANDEM_MYSQL_SINK_PASSWORD"),
-		KafkaBrokers:  strings.Split(get("TANDEM_KAFKA_BROKERS"), ","),
-		TLSCA:         optional("TANDEM_MYSQL_TLS_CA"),
+		Flavor:             get("TANDEM_MYSQL_FLAVOR"),
+		MySQLA:             get("TANDEM_MYSQL_A_ADDR"),
+		MySQLB:             get("TANDEM_MYSQL_B_ADDR"),
+		AdminUser:          get("TANDEM_MYSQL_ADMIN_USER"),
+		AdminPassword:      get("TANDEM_MYSQL_ADMIN_PASSWORD"),
+		CDCUser:            get("TANDEM_MYSQL_CDC_USER"),
+		CDCPassword:        get("TANDEM_MYSQL_CDC_PASSWORD"),
+		SinkUser:           get("TANDEM_MYSQL_SINK_USER"),
+		SinkPassword:       get("TANDEM_MYSQL_SINK_PASSWORD"),
+		KafkaBrokers:       strings.Split(get("TANDEM_KAFKA_BROKERS"), ","),
+		TLSCA:              optional("TANDEM_MYSQL_TLS_CA"),
+		KafkaTLSCA:         optional("TANDEM_KAFKA_TLS_CA"),
+		KafkaSecureBrokers: strings.FieldsFunc(optional("TANDEM_KAFKA_SASL_SSL_BROKERS"), func(r rune) bool { return r == ',' }),
+		KafkaPlainUser:     optional("TANDEM_KAFKA_PLAIN_USER"),
+		KafkaPlainPassword: optional("TANDEM_KAFKA_PLAIN_PASSWORD"),
 	}
 }
 

@@ -27,12 +27,24 @@ var nextServerID atomic.Uint32
 // the tables matching exclude.
 func startSource(t *testing.T, env *Env, prefix, db, exclude string) *Proc {
 	t.Helper()
-	return startSourceAs(t, env, prefix, db, exclude, env.CDCUser, env.CDCPassword, "")
+	return startSourceAs(t, env, prefix, db, exclude, sourceLogin{user: env.CDCUser, password: env.CDCPassword})
 }
 
-// startSourceAs is startSource as another user, with more mysql settings (YAML lines indented by two).
-func startSourceAs(t *testing.T, env *Env, prefix, db, exclude, user, password, mysqlExtra string) *Proc {
+// sourceLogin says how a source connects: its MySQL user, and extra mysql and kafka settings (YAML lines
+// indented by two), other brokers and more environment variables.
+type sourceLogin struct {
+	user, password       string
+	mysqlYAML, kafkaYAML string
+	brokers              []string
+	env                  []string
+}
+
+// startSourceAs is startSource with another login.
+func startSourceAs(t *testing.T, env *Env, prefix, db, exclude string, login sourceLogin) *Proc {
 	t.Helper()
+	if login.brokers == nil {
+		login.brokers = env.KafkaBrokers
+	}
 	nextServerID.CompareAndSwap(0, uint32(time.Now().UnixNano()%50000)+100000)
 	cfg := fmt.Sprintf(`name: %s
 topic_prefix: %s
@@ -46,14 +58,15 @@ mysql:
 %skafka:
   brokers: [%s]
   partitions: 4
-filters:
+%sfilters:
   include_databases: [%s]
   exclude_tables: [%q]
 offsets:
   topic: %s.offsets
   flush_interval: 200ms
-`, prefix, prefix, env.Flavor, env.MySQLA, user, nextServerID.Add(1), mysqlExtra, strings.Join(env.KafkaBrokers, ","), db, exclude, prefix)
-	return Start(t, Binary(t, "source-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + password},
+`, prefix, prefix, env.Flavor, env.MySQLA, login.user, nextServerID.Add(1), login.mysqlYAML,
+		strings.Join(login.brokers, ","), login.kafkaYAML, db, exclude, prefix)
+	return Start(t, Binary(t, "source-connector"), append([]string{"TANDEM_MYSQL_PASSWORD=" + login.password}, login.env...),
 		"run", "--config", WriteConfig(t, cfg))
 }
 
