@@ -121,7 +121,7 @@ func NewBuilder(cfg *config.Config) (*Builder, error) {
 func NewPlan() *Plan { return &Plan{byTable: map[Table]*TablePlan{}} }
 
 // Add decodes one record (the next of its partition, in offset order) into p. A record that cannot be
-// decoded or routed returns an error and leaves p as it was. p keeps no reference to m's bytes but the
+// decoded or routed returns an error and adds nothing to p's actions. p keeps no reference to m's bytes but the
 // key's, so the batch's raw records need not stay in memory while it is planned.
 func (b *Builder) Add(p *Plan, m *kafka.Message) error {
 	p.Records++
@@ -175,18 +175,13 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	if err != nil {
 		return err
 	}
-	tp := p.byTable[table]
-	if tp == nil {
-		tp = &TablePlan{Table: table, index: map[string]int{}}
-		p.byTable[table] = tp
-		p.Tables = append(p.Tables, tp)
-	}
 	if ev.Op == envelope.OpTruncate {
 		if !b.Truncate {
 			p.Skipped++
 			return nil
 		}
 		// Everything planned for the table before the truncate is moot.
+		tp := p.tablePlan(table)
 		tp.Actions, tp.index, tp.Truncate = nil, map[string]int{}, true
 		return nil
 	}
@@ -244,6 +239,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	default:
 		return fmt.Errorf("op %s is not applied", ev.Op)
 	}
+	tp := p.tablePlan(table)
 	k := string(m.Key)
 	if i, ok := tp.index[k]; ok {
 		tp.Actions[i] = a // the last image wins, a later delete wins
@@ -252,6 +248,17 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 		tp.Actions = append(tp.Actions, a)
 	}
 	return nil
+}
+
+// tablePlan returns the plan of table, adding it when the batch has none yet.
+func (p *Plan) tablePlan(table Table) *TablePlan {
+	tp := p.byTable[table]
+	if tp == nil {
+		tp = &TablePlan{Table: table, index: map[string]int{}}
+		p.byTable[table] = tp
+		p.Tables = append(p.Tables, tp)
+	}
+	return tp
 }
 
 func validFields(row *envelope.Schema) error {

@@ -107,3 +107,14 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("truncate on: %s, truncate=%v", describe(p), p.Tables[0].Truncate)
 	}
 }
+
+// TestBadRecordAddsNothing: a record that fails after routing (here: an undecodable key) leaves no empty
+// table plan behind, so the batch does not look up a table no record of it touches.
+func TestBadRecordAddsNothing(t *testing.T) {
+	m := msg(0, "c", 1, "a", "")
+	m.Key = []byte(`{"id":`)
+	p, bad := builder(t, nil).Build([]kafka.Message{m})
+	if len(bad) != 1 || len(p.Tables) != 0 || p.Records != 0 {
+		t.Errorf("bad = %v, tables = %d, records = %d; want 1 bad record, no table, no record", bad, len(p.Tables), p.Records)
+	}
+}
