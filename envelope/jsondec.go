@@ -458,11 +458,7 @@ func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) 
 	} else if null {
 		return nil, fmt.Errorf("envelope payload is null")
 	}
-	sawOp, err := parsePayload(s, &ev.Envelope, func(k []byte) error {
-		if opt.SkipBefore && string(k) == "before" {
-			_, err := s.raw()
-			return err
-		}
+	sawOp, err := parsePayload(s, &ev.Envelope, opt, func(k []byte) error {
 		v, err := parseValue(s, ev.Row)
 		if err == nil && v != nil {
 			if string(k) == "before" {
@@ -488,11 +484,7 @@ func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) 
 // decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
 // with the columns in the order the message lists them.
 func decodeSchemalessEnvelope(s *scanner, ev *Event, opt DecodeOptions) error {
-	sawOp, err := parsePayload(s, &ev.Envelope, func(k []byte) error {
-		if opt.SkipBefore && string(k) == "before" {
-			_, err := s.raw()
-			return err
-		}
+	sawOp, err := parsePayload(s, &ev.Envelope, opt, func(k []byte) error {
 		names, row, err := parseUntypedRow(s)
 		if err == nil && row != nil {
 			err = ev.setSchemalessRow(string(k), names, row)
@@ -506,12 +498,19 @@ func decodeSchemalessEnvelope(s *scanner, ev *Event, opt DecodeOptions) error {
 }
 
 // parsePayload reads the members of an envelope payload up to the end of the document, by name, so any
-// order and the older versions read alike; readRow reads "before" or "after". Unknown members are skipped.
-func parsePayload(s *scanner, ev *Envelope, readRow func(key []byte) error) (sawOp bool, err error) {
+// order and the older versions read alike; readRow reads "before" or "after". Unknown members are skipped,
+// and so is "before" with opt.SkipBefore.
+func parsePayload(s *scanner, ev *Envelope, opt DecodeOptions, readRow func(key []byte) error) (sawOp bool, err error) {
 	err = s.object(func(k []byte) error {
 		var err error
 		switch string(k) {
-		case "before", "after":
+		case "before":
+			if opt.SkipBefore {
+				_, err = s.raw()
+			} else {
+				err = readRow(k)
+			}
+		case "after":
 			err = readRow(k)
 		case "source":
 			err = parseSource(s, &ev.Source)

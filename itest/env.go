@@ -57,21 +57,18 @@ func LoadEnv(t testing.TB) *Env {
 	if err != nil {
 		t.Fatalf("integration environment: %v; start it with `make env-up` or set TANDEM_ENV_FILE", err)
 	}
-	get := func(key string) string {
-		if v, ok := os.LookupEnv(key); ok {
-			return v
-		}
-		v := vars[key]
-		if v == "" {
-			t.Fatalf("integration environment: %s is not set in %s or the environment", key, path)
-		}
-		return v
-	}
 	optional := func(key string) string {
 		if v, ok := os.LookupEnv(key); ok {
 			return v
 		}
 		return vars[key]
+	}
+	get := func(key string) string {
+		v := optional(key)
+		if v == "" {
+			t.Fatalf("integration environment: %s is not set in %s or the environment", key, path)
+		}
+		return v
 	}
 	return &Env{
 		Flavor:             get("TANDEM_MYSQL_FLAVOR"),

@@ -145,7 +145,7 @@ func compareRecords(t *testing.T, reader string, got, want map[string]string) {
 }
 
 // WarmGroupCoordinator waits until the broker can coordinate consumer groups. On a new broker the first
-// group makes it create __consumer_offsets (50 partitions, seconds of work): benchmarks wait for that
+// group makes it create __consumer_offsets (seconds of work): benchmarks wait for that
 // before they start the clock, so it is not counted as the sink's start-up.
 func WarmGroupCoordinator(ctx context.Context, t testing.TB, env *Env) {
 	t.Helper()

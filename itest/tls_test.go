@@ -50,8 +50,10 @@ func TestTLSAndSASL(t *testing.T) {
 	addScramUser(ctx, t, env, scramUser, scramPassword)
 
 	prefix := UniqueName("tls")
-	mysqlTLS := fmt.Sprintf("  tls: {enabled: true, ca_file: %s}\n", env.TLSCA)
-	kafkaTLS := fmt.Sprintf("  tls: {enabled: true, ca_file: %s}\n", env.KafkaTLSCA)
+	// The settings under test, as YAML flow maps.
+	mysqlTLS := fmt.Sprintf("{enabled: true, ca_file: %s}", env.TLSCA)
+	kafkaTLS := fmt.Sprintf("{enabled: true, ca_file: %s}", env.KafkaTLSCA)
+	scram := fmt.Sprintf("{mechanism: scram-sha-512, user: %s}", scramUser)
 	secure := strings.Join(env.KafkaSecureBrokers, ",")
 	check := func(what, cfg string, wantOK bool, want string, extraEnv ...string) {
 		t.Helper()
@@ -64,24 +66,23 @@ func TestTLSAndSASL(t *testing.T) {
 	}
 	base := fmt.Sprintf("name: %s\ntopic_prefix: %s\n", prefix, prefix)
 	plainMySQL := fmt.Sprintf("mysql: {flavor: %s, addr: %s, user: %s}\n", env.Flavor, env.MySQLA, user)
-	tlsMySQL := fmt.Sprintf("mysql: {flavor: %s, addr: %s, user: %s, tls: {enabled: true, ca_file: %s}}\n", env.Flavor, env.MySQLA, user, env.TLSCA)
-	scramKafka := fmt.Sprintf("kafka: {brokers: [%s], tls: {enabled: true, ca_file: %s}, sasl: {mechanism: scram-sha-512, user: %s}}\n",
-		secure, env.KafkaTLSCA, scramUser)
+	tlsMySQL := fmt.Sprintf("mysql: {flavor: %s, addr: %s, user: %s, tls: %s}\n", env.Flavor, env.MySQLA, user, mysqlTLS)
+	scramKafka := fmt.Sprintf("kafka: {brokers: [%s], tls: %s, sasl: %s}\n", secure, kafkaTLS, scram)
 	check("without TLS to MySQL", base+plainMySQL+fmt.Sprintf("kafka: {brokers: [%s]}\n", strings.Join(env.KafkaBrokers, ",")), false, "Access denied")
 	check("with a wrong SASL password", base+tlsMySQL+scramKafka, false, "Authentication failed", "TANDEM_KAFKA_SASL_PASSWORD=wrong")
 	check("with TLS and SCRAM", base+tlsMySQL+scramKafka, true, "", "TANDEM_KAFKA_SASL_PASSWORD="+scramPassword)
 
-	src := startSourceAs(t, env, prefix, db, "", sourceLogin{user: user, password: password, mysqlYAML: mysqlTLS,
-		brokers: env.KafkaSecureBrokers, kafkaYAML: kafkaTLS + fmt.Sprintf("  sasl: {mechanism: scram-sha-512, user: %s}\n", scramUser),
+	src := startSourceAs(t, env, prefix, db, "", sourceLogin{user: user, password: password, mysqlYAML: "  tls: " + mysqlTLS + "\n",
+		brokers: env.KafkaSecureBrokers, kafkaYAML: "  tls: " + kafkaTLS + "\n  sasl: " + scram + "\n",
 		env: []string{"TANDEM_KAFKA_SASL_PASSWORD=" + scramPassword}})
 	defer src.Stop(30 * time.Second)
 	waitStreaming(t, env, src, prefix)
 	sinkCfg := fmt.Sprintf(`name: %s-sink
-mysql: {flavor: %s, addr: %s, user: %s, tls: {enabled: true, ca_file: %s}}
-kafka: {brokers: [%s], topics: [%s.%s.t], tls: {enabled: true, ca_file: %s}, sasl: {mechanism: plain, user: %s}}
+mysql: {flavor: %s, addr: %s, user: %s, tls: %s}
+kafka: {brokers: [%s], topics: [%s.%s.t], tls: %s, sasl: {mechanism: plain, user: %s}}
 apply: {batch_wait: 20ms}
 offsets: {database: tandem_itest}
-`, prefix, env.Flavor, env.MySQLB, user, env.TLSCA, secure, prefix, db, env.KafkaTLSCA, env.KafkaPlainUser)
+`, prefix, env.Flavor, env.MySQLB, user, mysqlTLS, secure, prefix, db, kafkaTLS, env.KafkaPlainUser)
 	sink := Start(t, Binary(t, "sink-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + password, "TANDEM_KAFKA_SASL_PASSWORD=" + env.KafkaPlainPassword},
 		"run", "--config", WriteConfig(t, sinkCfg))
 	defer sink.Stop(30 * time.Second)

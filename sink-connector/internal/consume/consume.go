@@ -303,14 +303,7 @@ func (s *Sink) applyBatch(ctx context.Context, r *kafka.Reader, b *batch.Builder
 		}
 	}
 	if p.last >= p.first {
-		err := s.retry(ctx, topic, partition, func() error {
-			start := time.Now()
-			res, err := s.Applier.Apply(ctx, topic, partition, p.first, p.last, p.plan)
-			if err == nil {
-				s.Metrics.Applied(topic, p.plan, res.Applied, time.Since(start))
-			}
-			return err
-		})
+		err := s.apply(ctx, topic, partition, p.first, p.last, p.plan)
 		if err != nil && isDataError(err) {
 			// A data error in a multi-row statement: find the records at fault one by one.
 			err = s.isolate(ctx, r, b, topic, partition, p.first, p.last)
@@ -320,9 +313,26 @@ func (s *Sink) applyBatch(ctx context.Context, r *kafka.Reader, b *batch.Builder
 		}
 	}
 	if p.stop != nil {
-		return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", p.stop)
+		return stopAt(p.stop)
 	}
 	return nil
+}
+
+// apply applies plan, the records first..last, in one transaction with their offset, retrying transient
+// failures, and counts it.
+func (s *Sink) apply(ctx context.Context, topic string, partition int, first, last int64, plan *batch.Plan) error {
+	return s.retry(ctx, topic, partition, func() error {
+		start := time.Now()
+		res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
+		if err == nil {
+			s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
+		}
+		return err
+	})
+}
+
+func stopAt(bad *batch.Bad) error {
+	return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad)
 }
 
 // isolate reads the records first..last again and applies them one record per transaction, so the
@@ -332,7 +342,7 @@ func (s *Sink) isolate(ctx context.Context, r *kafka.Reader, b *batch.Builder, t
 	if err := r.SetOffset(first); err != nil {
 		return fmt.Errorf("%s[%d]: read offsets %d-%d again: %w", topic, partition, first, last, err)
 	}
-	for {
+	for next := first; next <= last; {
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
 		m, err := r.FetchMessage(rctx)
 		cancel()
@@ -342,46 +352,39 @@ func (s *Sink) isolate(ctx context.Context, r *kafka.Reader, b *batch.Builder, t
 		if m.Offset > last {
 			break
 		}
-		plan := batch.NewPlan()
-		var bad *batch.Bad
-		if err := b.Add(plan, &m); err != nil {
-			bad = &batch.Bad{Msg: m, Err: err} // dead-lettered already, with the batch
-		} else {
-			err = s.retry(ctx, topic, partition, func() error {
-				_, err := s.Applier.Apply(ctx, topic, partition, m.Offset, m.Offset, plan)
-				return err
-			})
-			if err == nil {
-				s.Metrics.Applied(topic, plan, plan.Records, 0)
-			} else if !isDataError(err) {
-				return err
-			} else {
-				bad = &batch.Bad{Msg: m, Err: err}
-				if s.dlq == nil {
-					return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad)
-				}
-				if err := s.deadLetter(ctx, []*batch.Bad{bad}); err != nil {
-					return err
-				}
-			}
+		if err := s.applyOne(ctx, b, topic, partition, &m); err != nil {
+			return err
 		}
-		if bad != nil {
-			// Record the skip with the offset, so the record is not tried again.
-			if err := s.retry(ctx, topic, partition, func() error {
-				_, err := s.Applier.Apply(ctx, topic, partition, m.Offset, m.Offset, &batch.Plan{Records: 1})
-				return err
-			}); err != nil {
-				return err
-			}
-		}
-		if m.Offset == last {
-			break
-		}
+		next = m.Offset + 1
 	}
 	if err := r.SetOffset(last + 1); err != nil {
 		return fmt.Errorf("%s[%d]: go on after offset %d: %w", topic, partition, last, err)
 	}
 	return nil
+}
+
+// applyOne applies one record in its own transaction. A record that cannot be applied goes to the
+// dead-letter topic (one that cannot be planned went there with its batch) and its offset is stored, so
+// it is not tried again; without a dead-letter topic it stops the sink.
+func (s *Sink) applyOne(ctx context.Context, b *batch.Builder, topic string, partition int, m *kafka.Message) error {
+	plan := batch.NewPlan()
+	if err := b.Add(plan, m); err == nil {
+		err = s.apply(ctx, topic, partition, m.Offset, m.Offset, plan)
+		if err == nil || !isDataError(err) {
+			return err
+		}
+		bad := &batch.Bad{Msg: *m, Err: err}
+		if s.dlq == nil {
+			return stopAt(bad)
+		}
+		if err := s.deadLetter(ctx, []*batch.Bad{bad}); err != nil {
+			return err
+		}
+	}
+	return s.retry(ctx, topic, partition, func() error { // the offset only: nothing applied, nothing counted
+		_, err := s.Applier.Apply(ctx, topic, partition, m.Offset, m.Offset, &batch.Plan{Records: 1})
+		return err
+	})
 }
 
 // deadLetter writes records to the dead-letter topic with headers saying where they came from and why.
