@@ -265,29 +265,30 @@ func parseMap(s *scanner, sc *Schema) (any, error) {
 	return entries, err
 }
 
-// splitSchemaPayload recognises {"schema":…,"payload":…} and returns the two members' bytes. ok is false
-// when data is some other document (schemaless JSON).
+// splitSchemaPayload recognises {"schema":…,"payload":…} and returns the two members' bytes, and the
+// cache's entry for the schema when its text is one of the recent ones. ok is false when data is some
+// other document (schemaless JSON).
 //
 // Members are delimited, not parsed: the schema is parsed strictly unless the cache knows its text, and
 // the payload is parsed strictly by the caller.
-func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte, ok bool, err error) {
+func splitSchemaPayload(data []byte, cache *SchemaCache) (schema []byte, known *cachedSchema, payload []byte, ok bool, err error) {
 	// Fast path: the JsonConverter's own layout with a schema the cache knows. The payload is the rest up
 	// to the closing brace; the caller's strict parse of it must consume it all.
 	const open, mid = `{"schema":`, `,"payload":`
 	if bytes.HasPrefix(data, []byte(open)) {
-		if n := cache.known(data[len(open):]); n > 0 && bytes.HasPrefix(data[len(open)+n:], []byte(mid)) {
+		if n, e := cache.known(data[len(open):]); n > 0 && bytes.HasPrefix(data[len(open)+n:], []byte(mid)) {
 			end := len(data)
 			for end > 0 && isSpace(data[end-1]) {
 				end--
 			}
 			if end > 0 && data[end-1] == '}' {
-				return data[len(open) : len(open)+n], data[len(open)+n+len(mid) : end-1], true, nil
+				return data[len(open) : len(open)+n], e, data[len(open)+n+len(mid) : end-1], true, nil
 			}
 		}
 	}
 	s := &scanner{data: data}
 	if s.peek() != '{' {
-		return nil, nil, false, nil
+		return nil, nil, nil, false, nil
 	}
 	members := 0
 	err = s.object(func(k []byte) error {
@@ -295,8 +296,8 @@ func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte
 		var err error
 		switch string(k) {
 		case "schema":
-			if n := cache.known(s.data[s.pos:]); n > 0 && s.peek() == '{' {
-				schema = s.data[s.pos : s.pos+n]
+			if n, e := cache.known(s.data[s.pos:]); n > 0 && s.peek() == '{' {
+				schema, known = s.data[s.pos:s.pos+n], e
 				s.pos += n
 			} else {
 				schema, err = s.span()
@@ -309,81 +310,116 @@ func splitSchemaPayload(data []byte, cache *SchemaCache) (schema, payload []byte
 		return err
 	})
 	if err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	if err := s.end(); err != nil {
-		return nil, nil, false, err
+		return nil, nil, nil, false, err
 	}
 	if members == 2 && schema != nil && payload != nil {
-		return schema, payload, true, nil
+		return schema, known, payload, true, nil
 	}
-	return nil, nil, false, nil
+	return nil, nil, nil, false, nil
 }
 
 // SchemaCache remembers parsed and checked schemas by their JSON text, so a stream of messages of one table
 // parses its schemas once. It holds at most limit schemas. It is not safe for concurrent use.
 type SchemaCache struct {
 	limit   int
-	schemas map[string]*Schema
+	schemas map[string]*cachedSchema
 	strs    map[string]string // interned source names
-	// Texts of the two schemas used last: most messages repeat them, and a reader decoding keys and
-	// values in turn alternates between two.
-	recent [2][]byte
+	// The two schemas used last: most messages repeat them, and a reader decoding keys and values in turn
+	// alternates between two. A message whose schema text starts with one of them is matched by one
+	// comparison, without hashing its text.
+	recent [2]recentSchema
 	next   int
 }
 
-// known returns the length of the recently used schema text data starts with, 0 if none.
-func (c *SchemaCache) known(data []byte) int {
-	if c == nil {
-		return 0
-	}
-	for _, r := range c.recent {
-		if len(r) > 0 && bytes.HasPrefix(data, r) {
-			return len(r)
-		}
-	}
-	return 0
+// cachedSchema is a parsed schema and the checks it passed: a text checked as a key schema is checked
+// again before it serves as an envelope schema.
+type cachedSchema struct {
+	schema  *Schema
+	checked [2]bool // by schemaKind
 }
 
-func (c *SchemaCache) remember(data []byte) {
+type recentSchema struct {
+	text  []byte
+	entry *cachedSchema
+}
+
+// schemaKind says what a schema is read as, and so how it is checked.
+type schemaKind int
+
+const (
+	envelopeSchema schemaKind = iota
+	keySchema
+)
+
+func (k schemaKind) check(sc *Schema) error {
+	if k == keySchema {
+		return checkKeySchema(sc)
+	}
+	return checkEnvelopeSchema(sc)
+}
+
+// known returns the length and entry of the recently used schema text data starts with, 0 if none.
+func (c *SchemaCache) known(data []byte) (int, *cachedSchema) {
+	if c == nil {
+		return 0, nil
+	}
 	for _, r := range c.recent {
-		if bytes.Equal(r, data) {
+		if len(r.text) > 0 && bytes.HasPrefix(data, r.text) {
+			return len(r.text), r.entry
+		}
+	}
+	return 0, nil
+}
+
+func (c *SchemaCache) remember(data []byte, e *cachedSchema) {
+	for _, r := range c.recent {
+		if r.entry == e {
 			return
 		}
 	}
-	c.recent[c.next] = append(c.recent[c.next][:0], data...)
+	r := &c.recent[c.next]
+	r.text, r.entry = append(r.text[:0], data...), e
 	c.next = 1 - c.next
 }
 
 // NewSchemaCache returns a cache of at most limit schemas.
 func NewSchemaCache(limit int) *SchemaCache {
-	return &SchemaCache{limit: limit, schemas: map[string]*Schema{}, strs: map[string]string{}}
+	return &SchemaCache{limit: limit, schemas: map[string]*cachedSchema{}, strs: map[string]string{}}
 }
 
-// parse returns the schema of data, parsed and checked by check when not cached. Keys and envelopes
-// never share JSON text, so one map serves both.
-func (c *SchemaCache) parse(data []byte, check func(*Schema) error) (*Schema, error) {
-	if c != nil {
-		if sc, ok := c.schemas[string(data)]; ok {
-			c.remember(data)
-			return sc, nil
+// parse returns the schema of data read as kind, parsed and checked when not cached. known is the
+// cache's entry for data when splitSchemaPayload found it among the recent ones.
+func (c *SchemaCache) parse(data []byte, known *cachedSchema, kind schemaKind) (*Schema, error) {
+	e := known
+	if e == nil && c != nil {
+		e = c.schemas[string(data)]
+	}
+	if e == nil {
+		sc, err := ParseSchemaJSON(data)
+		if err != nil {
+			return nil, err
+		}
+		e = &cachedSchema{schema: sc}
+		if c != nil {
+			if len(c.schemas) >= c.limit {
+				clear(c.schemas)
+			}
+			c.schemas[string(data)] = e
 		}
 	}
-	sc, err := ParseSchemaJSON(data)
-	if err == nil {
-		err = check(sc)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if c != nil {
-		if len(c.schemas) >= c.limit {
-			clear(c.schemas)
+	if !e.checked[kind] {
+		if err := kind.check(e.schema); err != nil {
+			return nil, err
 		}
-		c.schemas[string(data)] = sc
-		c.remember(data)
+		e.checked[kind] = true
 	}
-	return sc, nil
+	if c != nil && known == nil {
+		c.remember(data, e)
+	}
+	return e.schema, nil
 }
 
 // checkEnvelopeSchema makes sure an envelope schema has what decoding and encoding rely on: a struct
@@ -434,7 +470,7 @@ func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) 
 	if len(data) == 0 {
 		return nil, fmt.Errorf("empty value: a tombstone is not a change event")
 	}
-	schemaJSON, payload, withSchema, err := splitSchemaPayload(data, cache)
+	schemaJSON, known, payload, withSchema, err := splitSchemaPayload(data, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +481,7 @@ func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) 
 		}
 		return ev, nil
 	}
-	if ev.Schema, err = cache.parse(schemaJSON, checkEnvelopeSchema); err != nil {
+	if ev.Schema, err = cache.parse(schemaJSON, known, envelopeSchema); err != nil {
 		return nil, fmt.Errorf("envelope schema: %w", err)
 	}
 	ev.Row = ev.Schema.Field("after")
@@ -591,7 +627,7 @@ func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
 	if len(data) == 0 {
 		return nil, nil
 	}
-	schemaJSON, payload, withSchema, err := splitSchemaPayload(data, cache)
+	schemaJSON, known, payload, withSchema, err := splitSchemaPayload(data, cache)
 	if err != nil {
 		return nil, err
 	}
@@ -606,7 +642,7 @@ func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
 		}
 		return k, err
 	}
-	if k.Schema, err = cache.parse(schemaJSON, checkKeySchema); err != nil {
+	if k.Schema, err = cache.parse(schemaJSON, known, keySchema); err != nil {
 		return nil, fmt.Errorf("key schema: %w", err)
 	}
 	s := &scanner{data: payload}

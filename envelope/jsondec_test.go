@@ -1,6 +1,9 @@
 package envelope
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestDecodeFastPathStrict: once the cache knows a schema, messages take the fast path; a payload
 // followed by anything but the closing brace is still refused.
@@ -32,5 +35,27 @@ func TestDecodeFastPathStrict(t *testing.T) {
 	}
 	if _, err := DecodeEnvelopeJSON(append(append([]byte{}, msg...), " \n"...), cache); err != nil {
 		t.Errorf("trailing white space: %v", err)
+	}
+}
+
+// TestCachedSchemaCheckedPerUse: a schema text the cache knows as a key schema is still checked when a
+// message uses it as its envelope schema, and refused there, from the map and from the recent texts.
+func TestCachedSchemaCheckedPerUse(t *testing.T) {
+	const schema = `{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"}],"optional":false,"name":"k"}`
+	key := []byte(`{"schema":` + schema + `,"payload":{"id":1}}`)
+	value := []byte(`{"schema":` + schema + `,"payload":{"id":1}}`)
+	spaced := []byte(`{"schema": ` + schema + `, "payload": {"id":1}}`) // the slow path, through the map
+	for _, msg := range [][]byte{value, spaced} {
+		cache := NewSchemaCache(4)
+		if _, err := DecodeKeyJSON(key, cache); err != nil {
+			t.Fatal(err)
+		}
+		_, err := DecodeEnvelopeJSON(msg, cache)
+		if err == nil || !strings.Contains(err.Error(), `no struct field "after"`) {
+			t.Errorf("%s: a key schema served as an envelope schema: %v", msg, err)
+		}
+		if _, err := DecodeKeyJSON(key, cache); err != nil {
+			t.Errorf("the key no longer decodes: %v", err)
+		}
 	}
 }

@@ -55,8 +55,9 @@ offsets: {topic: %s.offsets}
 log: {level: warn}
 `, prefix, prefix, env.Flavor, env.MySQLA, env.CDCUser, nextServerID.Add(1)+7000, start,
 			strings.Join(env.KafkaBrokers, ","), db, table, schemas, prefix)
+		bin := Binary(t, "source-connector") // built before the clock starts: the first call runs go build
 		started := time.Now()
-		p := Start(t, Binary(t, "source-connector"), []string{"TANDEM_MYSQL_PASSWORD=" + env.CDCPassword}, "run", "--config", WriteConfig(t, cfg))
+		p := Start(t, bin, []string{"TANDEM_MYSQL_PASSWORD=" + env.CDCPassword}, "run", "--config", WriteConfig(t, cfg))
 		topic := prefix + "." + db + "." + table
 		var first time.Time
 		WaitFor(t, 15*time.Minute, name, func() bool {

@@ -199,7 +199,7 @@ func TestSinkSurvivesKills(t *testing.T) {
 // TestSinkDuplicatesAndBadRecords: duplicated records leave B correct; malformed JSON, a value too long
 // for its column, an unknown table and an identifier crafted to inject SQL stop the sink with a message
 // naming the record (nothing after it applied), or with a dead-letter topic go there with headers saying
-// why, while the rest is applied.
+// why, while the rest is applied. A stored offset beyond what Kafka holds stops the sink.
 func TestSinkDuplicatesAndBadRecords(t *testing.T) {
 	env := LoadEnv(t)
 	ctx := context.Background()
@@ -303,6 +303,18 @@ func TestSinkDuplicatesAndBadRecords(t *testing.T) {
 		}
 	}
 	sink.Stop(30 * time.Second)
+
+	// A stored offset Kafka no longer holds (retention deleted the records, or the topic was recreated)
+	// stops the sink, saying so: going on from elsewhere would skip records.
+	beyond := TopicSize(ctx, env, topic) + 100
+	if out, err := runSinkCmd(t, env, name, topic, "offsets", "set", "--topic", topic, "--partition", "0", "--offset", fmt.Sprint(beyond)); err != nil {
+		t.Fatalf("offsets set: %v\n%s", err, out)
+	}
+	sink = startSink(t, env, name, "topics: ["+topic+"]", "")
+	WaitFor(t, 60*time.Second, "the sink to stop at an offset Kafka does not hold", sink.Exited)
+	if want := fmt.Sprintf("offset %d is not in Kafka", beyond); sink.exitErr == nil || !strings.Contains(sink.Log(), want) {
+		t.Errorf("exit %v; want a message with %q:\n%s", sink.exitErr, want, sink.Log())
+	}
 }
 
 func runSinkCmd(t *testing.T, env *Env, name, topic string, args ...string) (string, error) {

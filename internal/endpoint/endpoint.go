@@ -29,6 +29,7 @@ type TLS struct {
 }
 
 // Client returns the client configuration for a server at addr (host:port), or nil when TLS is off.
+// With addr "" and no server_name, the name to verify is left for each connection to set.
 func (t TLS) Client(addr string) (*tls.Config, error) {
 	if !t.Enabled {
 		return nil, nil
@@ -91,11 +92,8 @@ func (s *SASL) Resolve(key string) error {
 // KafkaClients returns the transport (producers, admin) and dialer (readers, consumer groups) for a
 // cluster, with TLS and SASL when set.
 func KafkaClients(brokers []string, t TLS, s SASL) (*kafka.Transport, *kafka.Dialer, error) {
-	addr := ""
-	if len(brokers) > 0 {
-		addr = brokers[0]
-	}
-	tlsCfg, err := t.Client(addr)
+	// No address: each connection verifies its own broker's host name unless server_name is set.
+	tlsCfg, err := t.Client("")
 	if err != nil {
 		return nil, nil, fmt.Errorf("kafka.tls: %w", err)
 	}
@@ -113,6 +111,6 @@ func KafkaClients(brokers []string, t TLS, s SASL) (*kafka.Transport, *kafka.Dia
 		}
 	}
 	transport := &kafka.Transport{TLS: tlsCfg, SASL: mech, DialTimeout: 10 * time.Second, IdleTimeout: time.Minute}
-	dialer := &kafka.Dialer{TLS: tlsCfg, SASLMechanism: mech, Timeout: 10 * time.Second, DualStack: true}
+	dialer := &kafka.Dialer{SASLMechanism: mech, Timeout: 10 * time.Second, DialFunc: kafkaDial(tlsCfg, 10*time.Second)}
 	return transport, dialer, nil
 }

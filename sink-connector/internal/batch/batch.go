@@ -30,8 +30,7 @@ type Action struct {
 	KeySch  []*envelope.Schema
 	Row     *envelope.Schema // upserts: the row struct; fields with nil schemas when untyped
 	Values  []any
-	Offset  int64 // of the record that decided it
-	RawKey  []byte
+	Offset  int64  // of the record that decided it
 	Marker  string // the comment its statements start with; "" = the applier's marker
 	// Deletes under a conflict policy: the deleted row's image, to delete only an unchanged row.
 	Before []any
@@ -121,8 +120,8 @@ func NewBuilder(cfg *config.Config) (*Builder, error) {
 func NewPlan() *Plan { return &Plan{byTable: map[Table]*TablePlan{}} }
 
 // Add decodes one record (the next of its partition, in offset order) into p. A record that cannot be
-// decoded or routed returns an error and adds nothing to p's actions. p keeps no reference to m's bytes but the
-// key's, so the batch's raw records need not stay in memory while it is planned.
+// decoded or routed returns an error and adds nothing to p's actions. p keeps no reference to m's bytes,
+// so the batch's raw records need not stay in memory while it is planned, and their buffer can be reused.
 func (b *Builder) Add(p *Plan, m *kafka.Message) error {
 	p.Records++
 	if err := b.add(p, m); err != nil {
@@ -197,7 +196,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 			return fmt.Errorf("key field name %q is not a valid column name", n)
 		}
 	}
-	a := &Action{KeyCols: key.Names, Key: key.Values, Offset: m.Offset, RawKey: m.Key, Marker: marker}
+	a := &Action{KeyCols: key.Names, Key: key.Values, Offset: m.Offset, Marker: marker}
 	if key.Schema != nil {
 		for _, f := range key.Schema.Fields {
 			a.KeySch = append(a.KeySch, f.Schema)

@@ -212,37 +212,61 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 			return nil
 		}
 	}
-	// A small queue: the batch is planned as it is read, so raw records do not pile up in memory.
-	r := kafka.NewReader(kafka.ReaderConfig{Brokers: s.Cfg.Kafka.Brokers, Topic: topic, Partition: partition, Dialer: s.Dialer,
-		MinBytes: 1, MaxBytes: 4 << 20, MaxWait: s.Cfg.Apply.BatchWait, QueueCapacity: 256})
+	r := s.fetcher(topic, partition, next)
 	defer r.Close()
-	if err := r.SetOffset(next); err != nil {
-		return fmt.Errorf("%s[%d]: set offset %d: %w", topic, partition, next, err)
-	}
 	log.Info("applying", "from_offset", offsetText(next))
 	builder, err := batch.NewBuilder(s.Cfg)
 	if err != nil {
 		return err
 	}
+	// Batches are read and planned here while the one before is applied: the sink's decoding overlaps
+	// the target's work. The channel holds none, so at most two batches are in memory.
+	batches := make(chan *pending)
+	applied := make(chan error, 1)
+	rctx, stopReading := context.WithCancel(ctx) // a batch that fails to apply ends the reading too
+	defer stopReading()
+	go func() {
+		// A batch read is applied even when the generation ends meanwhile: the offset stored with it keeps
+		// the next owner from applying it again.
+		actx := context.WithoutCancel(ctx)
+		for b := range batches {
+			if err := s.applyBatch(actx, topic, partition, b); err != nil {
+				stopReading()
+				applied <- err
+				return
+			}
+		}
+		applied <- nil
+	}()
+	var readErr error
 	for {
-		b, err := s.collect(ctx, r, builder)
+		b, err := s.collect(rctx, r, builder)
 		if b.last >= b.first || b.stop != nil {
-			// The batch read is applied even when the generation ends meanwhile: the offset stored with it
-			// keeps the next owner from applying it again.
-			if aerr := s.applyBatch(context.WithoutCancel(ctx), r, builder, topic, partition, b); aerr != nil {
+			select {
+			case batches <- b:
+			case aerr := <-applied:
 				return aerr
 			}
 		}
+		if b.stop != nil || rctx.Err() != nil {
+			break
+		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			log.Warn("reading the partition failed; retrying", "err", err)
-			if !sleep(ctx, time.Second) {
-				return nil
-			}
+			readErr = err // the fetcher retries what can be retried: this one stops the sink
+			break
 		}
 	}
+	close(batches)
+	if err := <-applied; err != nil {
+		return err
+	}
+	return readErr
+}
+
+// fetcher reads one partition from offset from.
+func (s *Sink) fetcher(topic string, partition int, from int64) *fetcher {
+	client := &kafka.Client{Addr: kafka.TCP(s.Cfg.Kafka.Brokers...), Transport: s.Transport}
+	return newFetcher(client, topic, partition, from, max(s.Cfg.Apply.BatchWait, time.Second), s.Log)
 }
 
 // pending is a batch read and planned, not yet applied: the records at offsets first..last.
@@ -255,14 +279,14 @@ type pending struct {
 
 // collect reads and plans up to batch_size records, waiting at most batch_wait after the first. It
 // stops early at a record that cannot be planned when there is no dead-letter topic.
-func (s *Sink) collect(ctx context.Context, r *kafka.Reader, b *batch.Builder) (*pending, error) {
+func (s *Sink) collect(ctx context.Context, r *fetcher, b *batch.Builder) (*pending, error) {
 	p := &pending{plan: batch.NewPlan(), first: 0, last: -1}
 	add := func(m *kafka.Message) bool {
 		if p.last < p.first {
 			p.first = m.Offset
 		}
 		if err := b.Add(p.plan, m); err != nil {
-			bad := &batch.Bad{Msg: *m, Err: err}
+			bad := &batch.Bad{Msg: cloneMessage(m), Err: err}
 			if s.dlq == nil {
 				p.stop = bad
 				return false
@@ -273,21 +297,21 @@ func (s *Sink) collect(ctx context.Context, r *kafka.Reader, b *batch.Builder) (
 		p.last = m.Offset
 		return true
 	}
-	m, err := r.FetchMessage(ctx)
-	if err != nil || !add(&m) {
+	m, err := r.Next(ctx)
+	if err != nil || !add(m) {
 		return p, err
 	}
 	wctx, cancel := context.WithTimeout(ctx, s.Cfg.Apply.BatchWait)
 	defer cancel()
 	for n := 1; n < s.Cfg.Apply.BatchSize; n++ {
-		m, err := r.FetchMessage(wctx)
+		m, err := r.Next(wctx)
 		if err != nil {
 			if wctx.Err() != nil && ctx.Err() == nil {
 				return p, nil // the wait is over
 			}
 			return p, err
 		}
-		if !add(&m) {
+		if !add(m) {
 			return p, nil
 		}
 	}
@@ -296,7 +320,7 @@ func (s *Sink) collect(ctx context.Context, r *kafka.Reader, b *batch.Builder) (
 
 // applyBatch applies a planned batch, retrying transient failures. Records that cannot be applied go to
 // the dead-letter topic, or stop the sink after everything before them is applied.
-func (s *Sink) applyBatch(ctx context.Context, r *kafka.Reader, b *batch.Builder, topic string, partition int, p *pending) error {
+func (s *Sink) applyBatch(ctx context.Context, topic string, partition int, p *pending) error {
 	if len(p.bad) > 0 {
 		if err := s.deadLetter(ctx, p.bad); err != nil {
 			return err
@@ -306,7 +330,7 @@ func (s *Sink) applyBatch(ctx context.Context, r *kafka.Reader, b *batch.Builder
 		err := s.apply(ctx, topic, partition, p.first, p.last, p.plan)
 		if err != nil && isDataError(err) {
 			// A data error in a multi-row statement: find the records at fault one by one.
-			err = s.isolate(ctx, r, b, topic, partition, p.first, p.last)
+			err = s.isolate(ctx, topic, partition, p.first, p.last)
 		}
 		if err != nil {
 			return err
@@ -335,32 +359,33 @@ func stopAt(bad *batch.Bad) error {
 	return fmt.Errorf("stopping at a record that cannot be applied (configure apply.dead_letter_topic to set such records aside): %w", bad)
 }
 
-// isolate reads the records first..last again and applies them one record per transaction, so the
-// record a data error belongs to is known: it goes to the dead-letter topic, or stops the sink. The
-// reader then goes on after last.
-func (s *Sink) isolate(ctx context.Context, r *kafka.Reader, b *batch.Builder, topic string, partition int, first, last int64) error {
-	if err := r.SetOffset(first); err != nil {
-		return fmt.Errorf("%s[%d]: read offsets %d-%d again: %w", topic, partition, first, last, err)
+// isolate reads the records first..last again, with a reader and builder of its own, and applies them
+// one record per transaction, so the record a data error belongs to is known: it goes to the
+// dead-letter topic, or stops the sink.
+func (s *Sink) isolate(ctx context.Context, topic string, partition int, first, last int64) error {
+	b, err := batch.NewBuilder(s.Cfg)
+	if err != nil {
+		return err
 	}
-	for next := first; next <= last; {
+	r := s.fetcher(topic, partition, first)
+	defer r.Close()
+	for {
 		rctx, cancel := context.WithTimeout(ctx, time.Minute)
-		m, err := r.FetchMessage(rctx)
+		m, err := r.Next(rctx)
 		cancel()
 		if err != nil {
 			return fmt.Errorf("%s[%d]: read offsets %d-%d again: %w", topic, partition, first, last, err)
 		}
 		if m.Offset > last {
-			break
+			return nil
 		}
-		if err := s.applyOne(ctx, b, topic, partition, &m); err != nil {
+		if err := s.applyOne(ctx, b, topic, partition, m); err != nil {
 			return err
 		}
-		next = m.Offset + 1
+		if m.Offset == last {
+			return nil
+		}
 	}
-	if err := r.SetOffset(last + 1); err != nil {
-		return fmt.Errorf("%s[%d]: go on after offset %d: %w", topic, partition, last, err)
-	}
-	return nil
 }
 
 // applyOne applies one record in its own transaction. A record that cannot be applied goes to the
@@ -373,7 +398,7 @@ func (s *Sink) applyOne(ctx context.Context, b *batch.Builder, topic string, par
 		if err == nil || !isDataError(err) {
 			return err
 		}
-		bad := &batch.Bad{Msg: *m, Err: err}
+		bad := &batch.Bad{Msg: cloneMessage(m), Err: err}
 		if s.dlq == nil {
 			return stopAt(bad)
 		}
