@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -367,6 +368,71 @@ func TestSkipBefore(t *testing.T) {
 		if _, err := DecodeEnvelopeJSONWith([]byte(bad), nil, DecodeOptions{SkipBefore: true}); err == nil {
 			t.Errorf("%s: a malformed before image decoded", bad)
 		}
+	}
+}
+
+// TestRoutingSource: with RoutingSource the source block gives db, table, ts_ms and query, and nothing
+// else; a malformed member it skips is still an error.
+func TestRoutingSource(t *testing.T) {
+	in := `{"after":{"a":2},"op":"c","source":{"version":"3.0","connector":"mysql","name":"n","ts_ms":7,"db":"d",` +
+		`"table":"t","server_id":1,"file":"f","pos":4,"row":0,"thread":null,"query":"/* dts */ x","extra":[1,{"b":null}]}}`
+	ev, err := DecodeEnvelopeJSONWith([]byte(in), NewSchemaCache(4), DecodeOptions{RoutingSource: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Source{TsMs: 7, DB: "d", Table: "t", Query: "/* dts */ x"}
+	if ev.Source != want {
+		t.Errorf("source %+v, want %+v", ev.Source, want)
+	}
+	for _, bad := range [][2]string{{`"pos":4`, `"pos":4x`}, {`"file":"f"`, `"file":"f`}, {`"row":0`, `"row":[`}} {
+		broken := strings.Replace(in, bad[0], bad[1], 1)
+		if _, err := DecodeEnvelopeJSONWith([]byte(broken), nil, DecodeOptions{RoutingSource: true}); err == nil {
+			t.Errorf("%s: a malformed source member decoded", broken)
+		}
+	}
+}
+
+// TestSchemalessRowsShareColumns: schemaless rows of the same columns share one column list and row
+// schema through the cache; other columns, another order or a duplicate column are read as such.
+func TestSchemalessRowsShareColumns(t *testing.T) {
+	cache := NewSchemaCache(4)
+	decode := func(after string) *Event {
+		t.Helper()
+		ev, err := DecodeEnvelopeJSON([]byte(`{"before":null,"after":`+after+`,"op":"c"}`), cache)
+		if err != nil {
+			t.Fatalf("%s: %v", after, err)
+		}
+		return ev
+	}
+	first, second := decode(`{"a":1,"b":"x"}`), decode(`{"a":2,"b":"y"}`)
+	if first.Row != second.Row || !reflect.DeepEqual(second.After, []any{json.Number("2"), "y"}) {
+		t.Errorf("rows of the same columns: schemas %p %p, after %v", first.Row, second.Row, second.After)
+	}
+	for _, c := range []struct {
+		after string
+		names []string
+	}{
+		{`{"b":"z","a":3}`, []string{"b", "a"}}, {`{"a":4}`, []string{"a"}}, {`{"a":5,"b":"w","c":true}`, []string{"a", "b", "c"}},
+		{`{"a":6,"b":"v","c":false}`, []string{"a", "b", "c"}}, {`{}`, nil},
+	} {
+		ev := decode(c.after)
+		var names []string
+		for _, f := range ev.Row.Fields {
+			names = append(names, f.Name)
+		}
+		if !slices.Equal(names, c.names) || len(ev.After) != len(c.names) {
+			t.Errorf("%s: columns %v, after %v; want %v", c.after, names, ev.After, c.names)
+		}
+	}
+	for _, dup := range []string{`{"a":1,"a":2}`, `{"a":1,"b":2,"a":3}`} {
+		if _, err := DecodeEnvelopeJSON([]byte(`{"after":`+dup+`,"op":"c"}`), cache); err == nil || !strings.Contains(err.Error(), `"a" appears twice`) {
+			t.Errorf("%s: %v; want a duplicate column error", dup, err)
+		}
+	}
+	// Before and after of an update: after is read in before's column order either way.
+	ev, err := DecodeEnvelopeJSON([]byte(`{"before":{"a":1,"b":"x"},"after":{"b":"y","a":1},"op":"u"}`), cache)
+	if err != nil || !reflect.DeepEqual(ev.After, []any{json.Number("1"), "y"}) {
+		t.Errorf("update with reordered after: %v %v", ev, err)
 	}
 }
 

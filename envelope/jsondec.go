@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -332,6 +333,10 @@ type SchemaCache struct {
 	// comparison, without hashing its text.
 	recent [2]recentSchema
 	next   int
+	// The columns of the last schemaless row and key read, and the row schema made for those columns: the
+	// messages of one table share them instead of allocating their own.
+	rowNames, keyNames []string
+	rowSchema          *Schema
 }
 
 // cachedSchema is a parsed schema and the checks it passed: a text checked as a key schema is checked
@@ -456,6 +461,9 @@ func checkKeySchema(sc *Schema) error {
 type DecodeOptions struct {
 	// SkipBefore leaves Event.Before nil: the before image is only checked to be well-formed JSON.
 	SkipBefore bool
+	// RoutingSource reads only the source block's db, table, ts_ms and query, what a sink routes and
+	// filters by; its other members are only checked to be well-formed JSON.
+	RoutingSource bool
 }
 
 // DecodeEnvelopeJSON reads a change event written by tandem or by Debezium's JsonConverter: with or
@@ -467,22 +475,33 @@ func DecodeEnvelopeJSON(data []byte, cache *SchemaCache) (*Event, error) {
 
 // DecodeEnvelopeJSONWith is DecodeEnvelopeJSON with options.
 func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) (*Event, error) {
+	ev := &Event{}
+	if err := DecodeEnvelopeJSONTo(ev, data, cache, opt); err != nil {
+		return nil, err
+	}
+	return ev, nil
+}
+
+// DecodeEnvelopeJSONTo is DecodeEnvelopeJSONWith decoding into ev, which it resets first, so a reader
+// that is done with one event before the next can use one Event for all. On error ev is undefined.
+func DecodeEnvelopeJSONTo(ev *Event, data []byte, cache *SchemaCache, opt DecodeOptions) error {
+	*ev = Event{}
 	if len(data) == 0 {
-		return nil, fmt.Errorf("empty value: a tombstone is not a change event")
+		return fmt.Errorf("empty value: a tombstone is not a change event")
 	}
 	schemaJSON, known, payload, withSchema, err := splitSchemaPayload(data, cache)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	ev := &Event{}
 	if !withSchema {
-		if err := decodeSchemalessEnvelope(&scanner{data: data}, ev, opt); err != nil {
-			return nil, err
+		s := &scanner{data: data}
+		if cache != nil {
+			s.strs = cache.strs
 		}
-		return ev, nil
+		return decodeSchemalessEnvelope(s, ev, cache, opt)
 	}
 	if ev.Schema, err = cache.parse(schemaJSON, known, envelopeSchema); err != nil {
-		return nil, fmt.Errorf("envelope schema: %w", err)
+		return fmt.Errorf("envelope schema: %w", err)
 	}
 	ev.Row = ev.Schema.Field("after")
 	s := &scanner{data: payload}
@@ -490,9 +509,9 @@ func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) 
 		s.strs = cache.strs
 	}
 	if null, err := s.null(); err != nil {
-		return nil, fmt.Errorf("envelope payload: %w", err)
+		return fmt.Errorf("envelope payload: %w", err)
 	} else if null {
-		return nil, fmt.Errorf("envelope payload is null")
+		return fmt.Errorf("envelope payload is null")
 	}
 	sawOp, err := parsePayload(s, &ev.Envelope, opt, func(k []byte) error {
 		v, err := parseValue(s, ev.Row)
@@ -511,19 +530,20 @@ func DecodeEnvelopeJSONWith(data []byte, cache *SchemaCache, opt DecodeOptions) 
 	if err == nil {
 		err = s.end()
 	}
-	if err != nil {
-		return nil, err
-	}
-	return ev, nil
+	return err
 }
 
 // decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
 // with the columns in the order the message lists them.
-func decodeSchemalessEnvelope(s *scanner, ev *Event, opt DecodeOptions) error {
+func decodeSchemalessEnvelope(s *scanner, ev *Event, cache *SchemaCache, opt DecodeOptions) error {
+	var prev []string
+	if cache != nil {
+		prev = cache.rowNames
+	}
 	sawOp, err := parsePayload(s, &ev.Envelope, opt, func(k []byte) error {
-		names, row, err := parseUntypedRow(s)
+		names, row, err := parseUntypedRow(s, prev)
 		if err == nil && row != nil {
-			err = ev.setSchemalessRow(string(k), names, row)
+			err = ev.setSchemalessRow(string(k), names, row, cache)
 		}
 		return err
 	})
@@ -549,7 +569,7 @@ func parsePayload(s *scanner, ev *Envelope, opt DecodeOptions, readRow func(key 
 		case "after":
 			err = readRow(k)
 		case "source":
-			err = parseSource(s, &ev.Source)
+			err = parseSource(s, &ev.Source, opt.RoutingSource)
 		case "transaction":
 			ev.Transaction, err = parseTransaction(s)
 		case "op":
@@ -572,13 +592,10 @@ func parsePayload(s *scanner, ev *Envelope, opt DecodeOptions, readRow func(key 
 }
 
 // setSchemalessRow stores before or after, making sure both list the same columns.
-func (ev *Event) setSchemalessRow(key string, names []string, row []any) error {
+func (ev *Event) setSchemalessRow(key string, names []string, row []any, cache *SchemaCache) error {
 	if ev.Row == nil {
-		ev.Row = &Schema{Type: Struct, Optional: true}
-		for _, n := range names {
-			ev.Row.Fields = append(ev.Row.Fields, Field{Name: n})
-		}
-	} else {
+		ev.Row = cache.schemalessRow(names)
+	} else if !sameNames(ev.Row, names) {
 		ordered := make([]any, len(ev.Row.Fields))
 		if len(names) != len(ordered) {
 			return fmt.Errorf("before and after list different columns")
@@ -600,25 +617,93 @@ func (ev *Event) setSchemalessRow(key string, names []string, row []any) error {
 	return nil
 }
 
+// schemalessRow returns the row schema (fields without schemas) for columns names, the last one made
+// when names is the cache's list of the last row's columns.
+func (c *SchemaCache) schemalessRow(names []string) *Schema {
+	if c != nil && c.rowSchema != nil && sameSlice(names, c.rowNames) {
+		return c.rowSchema
+	}
+	sc := &Schema{Type: Struct, Optional: true, Fields: make([]Field, len(names))}
+	for i, n := range names {
+		sc.Fields[i].Name = n
+	}
+	if c != nil {
+		c.rowNames, c.rowSchema = names, sc
+	}
+	return sc
+}
+
+func sameNames(row *Schema, names []string) bool {
+	if len(row.Fields) != len(names) {
+		return false
+	}
+	for i := range names {
+		if row.Fields[i].Name != names[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// sameSlice: a and b are the same list, not merely equal.
+func sameSlice(a, b []string) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
 // parseUntypedRow reads an object as ordered column names and untyped values; null gives nil, nil.
-func parseUntypedRow(s *scanner) ([]string, []any, error) {
+// When the columns are prev's, in prev's order, the names returned are prev itself: the rows of one
+// table share one list.
+func parseUntypedRow(s *scanner, prev []string) ([]string, []any, error) {
 	if null, err := s.null(); null || err != nil {
 		return nil, nil, err
 	}
-	var names []string
-	row := []any{}
-	seen := map[string]bool{}
+	row := make([]any, 0, len(prev))
+	var names []string // nil while the columns so far are prev's
 	err := s.object(func(k []byte) error {
-		key := string(k)
-		if seen[key] {
-			return s.errorf("column %q appears twice", key)
+		n := len(row)
+		if names != nil || n >= len(prev) || string(k) != prev[n] {
+			if names == nil {
+				names = append(make([]string, 0, n+8), prev[:n]...)
+			}
+			names = append(names, string(k))
 		}
-		seen[key] = true
 		v, err := s.untyped()
-		names, row = append(names, key), append(row, v)
+		row = append(row, v)
 		return err
 	})
-	return names, row, err
+	if err != nil {
+		return nil, nil, err
+	}
+	if names == nil {
+		if len(row) == len(prev) {
+			return prev, row, nil
+		}
+		names = prev[:len(row):len(row)]
+	}
+	if dup, ok := duplicate(names); ok {
+		return nil, nil, s.errorf("column %q appears twice", dup)
+	}
+	return names, row, nil
+}
+
+// duplicate returns a name that names holds twice.
+func duplicate(names []string) (string, bool) {
+	if len(names) <= 16 {
+		for i, n := range names {
+			if slices.Contains(names[:i], n) {
+				return n, true
+			}
+		}
+		return "", false
+	}
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] {
+			return n, true
+		}
+		seen[n] = true
+	}
+	return "", false
 }
 
 // DecodeKeyJSON reads a record key: {"schema":…,"payload":{…}} or a schemaless object. A null key (empty
@@ -634,8 +719,15 @@ func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
 	k := &Key{}
 	if !withSchema {
 		s := &scanner{data: data}
-		if k.Names, k.Values, err = parseUntypedRow(s); err == nil {
+		var prev []string
+		if cache != nil {
+			prev = cache.keyNames
+		}
+		if k.Names, k.Values, err = parseUntypedRow(s, prev); err == nil {
 			err = s.end()
+		}
+		if err == nil && cache != nil && k.Names != nil {
+			cache.keyNames = k.Names
 		}
 		if err == nil && k.Values == nil {
 			return nil, nil

@@ -56,14 +56,18 @@ func parseRepeatedString(s *scanner, dst *string) error {
 
 // parseSource reads the source block by field name; fields it does not know are skipped, so other
 // connectors' blocks and newer Debezium versions read too. A boolean snapshot (very old Debezium) becomes
-// "true" or "false".
-func parseSource(s *scanner, src *Source) error {
+// "true" or "false". With routingOnly, only db, table, ts_ms and query are read.
+func parseSource(s *scanner, src *Source, routingOnly bool) error {
 	if null, err := s.null(); null || err != nil {
 		return err
 	}
 	return s.object(func(k []byte) error {
 		var err error
-		switch string(k) {
+		name := string(k)
+		if routingOnly && name != "db" && name != "table" && name != "ts_ms" && name != "query" {
+			name = "" // skipped below
+		}
+		switch name {
 		case "version":
 			err = parseRepeatedString(s, &src.Version)
 		case "connector":

@@ -51,6 +51,9 @@ func (s *scanner) errorf(format string, args ...any) error {
 func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 func (s *scanner) ws() {
+	if s.pos < len(s.data) && s.data[s.pos] > ' ' { // compact JSON: nothing to skip
+		return
+	}
 	for s.pos < len(s.data) {
 		switch s.data[s.pos] {
 		case ' ', '\t', '\n', '\r':
@@ -350,11 +353,12 @@ func (s *scanner) key() ([]byte, error) {
 	if s.peek() != '"' {
 		return nil, s.errorf("want '\"', found %s", s.found())
 	}
+	ascii := true
 	for i := s.pos + 1; i < len(s.data); i++ {
 		c := s.data[i]
 		if c == '"' {
 			k := s.data[s.pos+1 : i]
-			if !utf8.Valid(k) {
+			if !ascii && !utf8.Valid(k) {
 				return nil, s.errorf("string is not valid UTF-8")
 			}
 			s.pos = i + 1
@@ -363,6 +367,7 @@ func (s *scanner) key() ([]byte, error) {
 		if c == '\\' || c < 0x20 {
 			break
 		}
+		ascii = ascii && c < utf8.RuneSelf
 	}
 	k, err := s.str()
 	return []byte(k), err

@@ -202,40 +202,40 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 	}
 	// Statements group actions by marker and by column list (an ALTER in the batch changes it); deletes
 	// go first. Each key has exactly one final action, so the order keeps per-key order.
-	type group struct {
-		acts   []*batch.Action
-		delete bool
+	type groupKey struct {
+		delete          bool
+		marker, columns string // columns: the column list of upserts and of conflict-guarded deletes
 	}
-	var order []string
-	groups := map[string]*group{}
+	var order []groupKey
+	groups := map[groupKey][]*batch.Action{}
+	columns := map[*envelope.Schema]string{} // the rows of a table mostly share one schema
+	signature := func(row *envelope.Schema) string {
+		sig, ok := columns[row]
+		if !ok {
+			sig = columnsSignature(row)
+			columns[row] = sig
+		}
+		return sig
+	}
 	for _, act := range tp.Actions {
 		if act.Offset < stored {
 			continue
 		}
-		sig := act.Marker + "\x00"
-		if act.Delete {
-			sig = "d" + sig
-			if act.Before != nil {
-				sig += columnsSignature(act.Row)
-			}
-		} else {
-			sig = "u" + sig + columnsSignature(act.Row)
+		k := groupKey{delete: act.Delete, marker: act.Marker}
+		if !act.Delete || act.Before != nil {
+			k.columns = signature(act.Row)
 		}
-		g := groups[sig]
-		if g == nil {
-			g = &group{delete: act.Delete}
-			groups[sig] = g
-			order = append(order, sig)
+		if _, ok := groups[k]; !ok {
+			order = append(order, k)
 		}
-		g.acts = append(g.acts, act)
+		groups[k] = append(groups[k], act)
 	}
 	for _, deletes := range []bool{true, false} {
-		for _, sig := range order {
-			g := groups[sig]
-			if g.delete != deletes {
+		for _, k := range order {
+			if k.delete != deletes {
 				continue
 			}
-			for acts := g.acts; len(acts) > 0; {
+			for acts := groups[k]; len(acts) > 0; {
 				n := min(len(acts), a.RowsPerStmt)
 				var err error
 				if deletes {
@@ -297,7 +297,7 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		}
 		q.WriteString(tuple)
 		for j, c := range act.KeyCols {
-			v, err := meta.bind(c, schemaAt(act.KeySch, j), act.Key[j])
+			v, err := meta.bind(c, keySchema(act, j), act.Key[j])
 			if err != nil {
 				return err
 			}
@@ -311,11 +311,12 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 	return nil
 }
 
-func schemaAt(s []*envelope.Schema, i int) *envelope.Schema {
-	if i < len(s) {
-		return s[i]
+// keySchema is the schema of an action's key column j; nil when the key is untyped.
+func keySchema(act *batch.Action, j int) *envelope.Schema {
+	if act.KeyRow == nil || j >= len(act.KeyRow.Fields) {
+		return nil
 	}
-	return nil
+	return act.KeyRow.Fields[j].Schema
 }
 
 // upsert runs INSERT … VALUES (…), … ON DUPLICATE KEY UPDATE c = VALUES(c), ….
@@ -419,7 +420,7 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 			if err != nil {
 				return err
 			}
-			val, err := meta.bind(c, schemaAt(act.KeySch, j), act.Key[j])
+			val, err := meta.bind(c, keySchema(act, j), act.Key[j])
 			if err != nil {
 				return err
 			}

@@ -27,7 +27,7 @@ type Action struct {
 	Delete  bool
 	KeyCols []string
 	Key     []any // Connect values (untyped when the record had no schema)
-	KeySch  []*envelope.Schema
+	KeyRow  *envelope.Schema // the key's struct schema; nil when untyped
 	Row     *envelope.Schema // upserts: the row struct; fields with nil schemas when untyped
 	Values  []any
 	Offset  int64  // of the record that decided it
@@ -88,6 +88,7 @@ type Builder struct {
 	FilterOn   *regexp.Regexp // tables the filter applies to; nil = all
 	Conflict   string         // conflict.column: deletes carry their before image
 	cache      *envelope.SchemaCache
+	ev         envelope.Event // the record being planned: plans keep its rows and schemas, not the event
 }
 
 // NewBuilder returns a builder for the configuration.
@@ -149,9 +150,10 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 		p.Tombstones++
 		return nil
 	}
-	// The before image matters only to conflict-guarded deletes.
-	ev, err := envelope.DecodeEnvelopeJSONWith(m.Value, b.cache, envelope.DecodeOptions{SkipBefore: b.Conflict == ""})
-	if err != nil {
+	// The before image matters only to conflict-guarded deletes; of the source block, only what routing,
+	// loop prevention and the lag metric read.
+	ev := &b.ev
+	if err := envelope.DecodeEnvelopeJSONTo(ev, m.Value, b.cache, envelope.DecodeOptions{SkipBefore: b.Conflict == "", RoutingSource: true}); err != nil {
 		return fmt.Errorf("undecodable value: %w", err)
 	}
 	// Echoes (changes a sink wrote) are skipped. Under a conflict policy they are applied instead: the
@@ -196,12 +198,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 			return fmt.Errorf("key field name %q is not a valid column name", n)
 		}
 	}
-	a := &Action{KeyCols: key.Names, Key: key.Values, Offset: m.Offset, Marker: marker}
-	if key.Schema != nil {
-		for _, f := range key.Schema.Fields {
-			a.KeySch = append(a.KeySch, f.Schema)
-		}
-	}
+	a := &Action{KeyCols: key.Names, Key: key.Values, KeyRow: key.Schema, Offset: m.Offset, Marker: marker}
 	switch ev.Op {
 	case envelope.OpDelete:
 		a.Delete = true

@@ -20,7 +20,7 @@ func msg(offset int64, op string, id int, v string, query string) kafka.Message 
 		Value: fmt.Appendf(nil, `{"before":%s,"after":%s,"source":{"db":"db","table":"t","query":%q},"op":%q}`, before, after, query, op)}
 }
 
-func builder(t *testing.T, mutate func(*config.Config)) *Builder {
+func builder(t testing.TB, mutate func(*config.Config)) *Builder {
 	cfg := config.Default()
 	if mutate != nil {
 		mutate(cfg)
