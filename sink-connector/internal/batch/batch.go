@@ -26,7 +26,7 @@ func (t Table) String() string { return t.DB + "." + t.Name }
 type Action struct {
 	Delete  bool
 	KeyCols []string
-	Key     []any // Connect values (untyped when the record had no schema)
+	Key     []any            // Connect values (untyped when the record had no schema)
 	KeyRow  *envelope.Schema // the key's struct schema; nil when untyped
 	Row     *envelope.Schema // upserts: the row struct; fields with nil schemas when untyped
 	Values  []any
