@@ -156,7 +156,7 @@ func (f *fetcher) run(ctx context.Context, client *kafka.Client, next int64, max
 				continue
 			}
 			backoff = time.Second
-			if last >= next {
+			if last >= 0 && last >= next { // (next may be kafka.FirstOffset, which is negative)
 				next = last + 1
 			}
 			if len(c.recs) > 0 {
