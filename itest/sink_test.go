@@ -409,3 +409,46 @@ func waitApplied(t *testing.T, env *Env, target *sql.DB, consumer, topic string,
 		return stable >= 5 && applied >= end
 	})
 }
+
+// TestSinkReadsCompressedBatches: producers compress batches (Kafka Connect and Debezium often do): the
+// sink reads records compressed with each codec Kafka has.
+func TestSinkReadsCompressedBatches(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, adminB, "itest_codec")
+	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(40))")
+	topic := UniqueName("codec")
+	CreateTopic(ctx, t, env, topic, 1)
+	codecs := []kafka.Compression{kafka.Gzip, kafka.Snappy, kafka.Lz4, kafka.Zstd}
+	const each = 50
+	for c, codec := range codecs {
+		w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll,
+			Compression: codec, BatchSize: each, BatchTimeout: 10 * time.Millisecond}
+		var msgs []kafka.Message
+		for i := range each {
+			id := c*1000 + i
+			msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, `{"id":%d}`, id),
+				Value: fmt.Appendf(nil, `{"before":null,"after":{"id":%d,"v":"%s %s"},"source":{"db":%q,"table":"t"},"op":"c"}`,
+					id, codec, strings.Repeat("z", 20), db)})
+		}
+		if err := w.WriteMessages(ctx, msgs...); err != nil {
+			t.Fatalf("%s: %v", codec, err)
+		}
+		w.Close()
+	}
+	sink := startSink(t, env, topic+"-sink", "topics: ["+topic+"]", "")
+	WaitFor(t, time.Minute, "every compressed record applied", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t").Scan(&n)
+		return n == len(codecs)*each
+	})
+	for _, codec := range codecs {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `"+db+"`.t WHERE v LIKE ?", codec.String()+" %").Scan(&n)
+		if n != each {
+			t.Errorf("%s: %d rows, want %d", codec, n, each)
+		}
+	}
+	sink.Stop(30 * time.Second)
+}
