@@ -3,9 +3,7 @@ package envelope
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 )
 
@@ -322,111 +320,6 @@ func splitSchemaPayload(data []byte, cache *SchemaCache) (schema []byte, known *
 	return nil, nil, nil, false, nil
 }
 
-// SchemaCache remembers parsed and checked schemas by their JSON text, so a stream of messages of one table
-// parses its schemas once. It holds at most limit schemas. It is not safe for concurrent use.
-type SchemaCache struct {
-	limit   int
-	schemas map[string]*cachedSchema
-	strs    map[string]string // interned source names
-	// The two schemas used last: most messages repeat them, and a reader decoding keys and values in turn
-	// alternates between two. A message whose schema text starts with one of them is matched by one
-	// comparison, without hashing its text.
-	recent [2]recentSchema
-	next   int
-	// The columns of the last schemaless row and key read, and the row schema made for those columns: the
-	// messages of one table share them instead of allocating their own.
-	rowNames, keyNames []string
-	rowSchema          *Schema
-}
-
-// cachedSchema is a parsed schema and the checks it passed: a text checked as a key schema is checked
-// again before it serves as an envelope schema.
-type cachedSchema struct {
-	schema  *Schema
-	checked [2]bool // by schemaKind
-}
-
-type recentSchema struct {
-	text  []byte
-	entry *cachedSchema
-}
-
-// schemaKind says what a schema is read as, and so how it is checked.
-type schemaKind int
-
-const (
-	envelopeSchema schemaKind = iota
-	keySchema
-)
-
-func (k schemaKind) check(sc *Schema) error {
-	if k == keySchema {
-		return checkKeySchema(sc)
-	}
-	return checkEnvelopeSchema(sc)
-}
-
-// known returns the length and entry of the recently used schema text data starts with, 0 if none.
-func (c *SchemaCache) known(data []byte) (int, *cachedSchema) {
-	if c == nil {
-		return 0, nil
-	}
-	for _, r := range c.recent {
-		if len(r.text) > 0 && bytes.HasPrefix(data, r.text) {
-			return len(r.text), r.entry
-		}
-	}
-	return 0, nil
-}
-
-func (c *SchemaCache) remember(data []byte, e *cachedSchema) {
-	for _, r := range c.recent {
-		if r.entry == e {
-			return
-		}
-	}
-	r := &c.recent[c.next]
-	r.text, r.entry = append(r.text[:0], data...), e
-	c.next = 1 - c.next
-}
-
-// NewSchemaCache returns a cache of at most limit schemas.
-func NewSchemaCache(limit int) *SchemaCache {
-	return &SchemaCache{limit: limit, schemas: map[string]*cachedSchema{}, strs: map[string]string{}}
-}
-
-// parse returns the schema of data read as kind, parsed and checked when not cached. known is the
-// cache's entry for data when splitSchemaPayload found it among the recent ones.
-func (c *SchemaCache) parse(data []byte, known *cachedSchema, kind schemaKind) (*Schema, error) {
-	e := known
-	if e == nil && c != nil {
-		e = c.schemas[string(data)]
-	}
-	if e == nil {
-		sc, err := ParseSchemaJSON(data)
-		if err != nil {
-			return nil, err
-		}
-		e = &cachedSchema{schema: sc}
-		if c != nil {
-			if len(c.schemas) >= c.limit {
-				clear(c.schemas)
-			}
-			c.schemas[string(data)] = e
-		}
-	}
-	if !e.checked[kind] {
-		if err := kind.check(e.schema); err != nil {
-			return nil, err
-		}
-		e.checked[kind] = true
-	}
-	if c != nil && known == nil {
-		c.remember(data, e)
-	}
-	return e.schema, nil
-}
-
 // checkEnvelopeSchema makes sure an envelope schema has what decoding and encoding rely on: a struct
 // "after", the same struct as "before" when that is present, and a string "op".
 func checkEnvelopeSchema(sc *Schema) error {
@@ -533,26 +426,6 @@ func DecodeEnvelopeJSONTo(ev *Event, data []byte, cache *SchemaCache, opt Decode
 	return err
 }
 
-// decodeSchemalessEnvelope reads an envelope written with schemas.enable=false. Row values stay untyped,
-// with the columns in the order the message lists them.
-func decodeSchemalessEnvelope(s *scanner, ev *Event, cache *SchemaCache, opt DecodeOptions) error {
-	var prev []string
-	if cache != nil {
-		prev = cache.rowNames
-	}
-	sawOp, err := parsePayload(s, &ev.Envelope, opt, func(k []byte) error {
-		names, row, err := parseUntypedRow(s, prev)
-		if err == nil && row != nil {
-			err = ev.setSchemalessRow(string(k), names, row, cache)
-		}
-		return err
-	})
-	if err == nil && !sawOp {
-		err = fmt.Errorf("not a change event: no op (a JSON object without {\"schema\",\"payload\"} must be a schemaless envelope)")
-	}
-	return err
-}
-
 // parsePayload reads the members of an envelope payload up to the end of the document, by name, so any
 // order and the older versions read alike; readRow reads "before" or "after". Unknown members are skipped,
 // and so is "before" with opt.SkipBefore.
@@ -589,121 +462,6 @@ func parsePayload(s *scanner, ev *Envelope, opt DecodeOptions, readRow func(key 
 		err = s.end()
 	}
 	return sawOp, err
-}
-
-// setSchemalessRow stores before or after, making sure both list the same columns.
-func (ev *Event) setSchemalessRow(key string, names []string, row []any, cache *SchemaCache) error {
-	if ev.Row == nil {
-		ev.Row = cache.schemalessRow(names)
-	} else if !sameNames(ev.Row, names) {
-		ordered := make([]any, len(ev.Row.Fields))
-		if len(names) != len(ordered) {
-			return fmt.Errorf("before and after list different columns")
-		}
-		for i, n := range names {
-			j := ev.Row.FieldIndex(n)
-			if j < 0 {
-				return fmt.Errorf("column %q is in one image but not the other", n)
-			}
-			ordered[j] = row[i]
-		}
-		row = ordered
-	}
-	if key == "before" {
-		ev.Before = row
-	} else {
-		ev.After = row
-	}
-	return nil
-}
-
-// schemalessRow returns the row schema (fields without schemas) for columns names, the last one made
-// when names is the cache's list of the last row's columns.
-func (c *SchemaCache) schemalessRow(names []string) *Schema {
-	if c != nil && c.rowSchema != nil && sameSlice(names, c.rowNames) {
-		return c.rowSchema
-	}
-	sc := &Schema{Type: Struct, Optional: true, Fields: make([]Field, len(names))}
-	for i, n := range names {
-		sc.Fields[i].Name = n
-	}
-	if c != nil {
-		c.rowNames, c.rowSchema = names, sc
-	}
-	return sc
-}
-
-func sameNames(row *Schema, names []string) bool {
-	if len(row.Fields) != len(names) {
-		return false
-	}
-	for i := range names {
-		if row.Fields[i].Name != names[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// sameSlice: a and b are the same list, not merely equal.
-func sameSlice(a, b []string) bool {
-	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
-}
-
-// parseUntypedRow reads an object as ordered column names and untyped values; null gives nil, nil.
-// When the columns are prev's, in prev's order, the names returned are prev itself: the rows of one
-// table share one list.
-func parseUntypedRow(s *scanner, prev []string) ([]string, []any, error) {
-	if null, err := s.null(); null || err != nil {
-		return nil, nil, err
-	}
-	row := make([]any, 0, len(prev))
-	var names []string // nil while the columns so far are prev's
-	err := s.object(func(k []byte) error {
-		n := len(row)
-		if names != nil || n >= len(prev) || string(k) != prev[n] {
-			if names == nil {
-				names = append(make([]string, 0, n+8), prev[:n]...)
-			}
-			names = append(names, string(k))
-		}
-		v, err := s.untyped()
-		row = append(row, v)
-		return err
-	})
-	if err != nil {
-		return nil, nil, err
-	}
-	if names == nil {
-		if len(row) == len(prev) {
-			return prev, row, nil
-		}
-		names = prev[:len(row):len(row)]
-	}
-	if dup, ok := duplicate(names); ok {
-		return nil, nil, s.errorf("column %q appears twice", dup)
-	}
-	return names, row, nil
-}
-
-// duplicate returns a name that names holds twice.
-func duplicate(names []string) (string, bool) {
-	if len(names) <= 16 {
-		for i, n := range names {
-			if slices.Contains(names[:i], n) {
-				return n, true
-			}
-		}
-		return "", false
-	}
-	seen := make(map[string]bool, len(names))
-	for _, n := range names {
-		if seen[n] {
-			return n, true
-		}
-		seen[n] = true
-	}
-	return "", false
 }
 
 // DecodeKeyJSON reads a record key: {"schema":…,"payload":{…}} or a schemaless object. A null key (empty
@@ -755,57 +513,6 @@ func DecodeKeyJSON(data []byte, cache *SchemaCache) (*Key, error) {
 	return k, nil
 }
 
-// ConvertUntyped turns a value read from schemaless JSON into the Connect value of schema sc, as if the
-// message had carried sc. A reader that knows its columns' types (the sink knows the target table) uses
-// it to read schemaless topics.
-func ConvertUntyped(sc *Schema, v any) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	// The common scalars directly; they give what the typed reader gives.
-	switch x := v.(type) {
-	case string:
-		if sc.Type == String {
-			return x, nil
-		}
-	case bool:
-		if sc.Type == Boolean {
-			return x, nil
-		}
-	case json.Number:
-		if bits := intBits(sc.Type); bits > 0 {
-			if n, ok := parseInt([]byte(x), bits); ok {
-				switch bits {
-				case 8:
-					return int8(n), nil
-				case 16:
-					return int16(n), nil
-				case 32:
-					return int32(n), nil
-				}
-				return n, nil
-			}
-		}
-	}
-	return convertByReencoding(sc, v)
-}
-
-// convertByReencoding is ConvertUntyped for every type: v is written as JSON again and read by the typed
-// reader, which also words the errors.
-func convertByReencoding(sc *Schema, v any) (any, error) {
-	raw, err := json.Marshal(v)
-	if err != nil {
-		return nil, err
-	}
-	s := &scanner{data: raw}
-	out, err := parseValue(s, sc)
-	if err != nil {
-		return nil, err
-	}
-	return out, s.end()
-}
-
-// intBits is the width of an integer type, 0 for other types.
 func intBits(t Type) int {
 	switch t {
 	case Int8:
