@@ -42,6 +42,9 @@ type Env struct {
 	KafkaSecureBrokers                 []string
 	KafkaTLSCA                         string
 	KafkaPlainUser, KafkaPlainPassword string
+	// KafkaClientLibs is a folder of Kafka's Java client jars, to run a transactional producer; empty
+	// when there is none (the transactions test is skipped).
+	KafkaClientLibs string
 }
 
 // LoadEnv reads the env file named by TANDEM_ENV_FILE (default: <repo>/.tandem-env/env, written by
@@ -86,6 +89,7 @@ func LoadEnv(t testing.TB) *Env {
 		KafkaSecureBrokers: strings.FieldsFunc(optional("TANDEM_KAFKA_SASL_SSL_BROKERS"), func(r rune) bool { return r == ',' }),
 		KafkaPlainUser:     optional("TANDEM_KAFKA_PLAIN_USER"),
 		KafkaPlainPassword: optional("TANDEM_KAFKA_PLAIN_PASSWORD"),
+		KafkaClientLibs:    optional("TANDEM_KAFKA_CLIENT_LIBS"),
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -449,6 +450,68 @@ func TestSinkReadsCompressedBatches(t *testing.T) {
 		if n != each {
 			t.Errorf("%s: %d rows, want %d", codec, n, each)
 		}
+	}
+	sink.Stop(30 * time.Second)
+}
+
+// TestSinkReadsCommittedTransactions: records a producer wrote in Kafka transactions (as Kafka Connect
+// does with exactly-once source support) are applied once their transaction commits, never when it
+// aborts. The transactions are written by Kafka's own Java client.
+func TestSinkReadsCommittedTransactions(t *testing.T) {
+	env := LoadEnv(t)
+	if env.KafkaClientLibs == "" {
+		t.Skip("TANDEM_KAFKA_CLIENT_LIBS is not set: no Kafka Java client to write transactions with")
+	}
+	ctx := context.Background()
+	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, adminB, "itest_txn")
+	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(40))")
+	topic := UniqueName("txn")
+	CreateTopic(ctx, t, env, topic, 1)
+	value := func(id int, v string) string {
+		return fmt.Sprintf(`{"before":null,"after":{"id":%d,"v":%q},"source":{"db":%q,"table":"t"},"op":"c"}`, id, v, db)
+	}
+	send := func(id int, v string) string { return fmt.Sprintf("send\t{\"id\":%d}\t%s", id, value(id, v)) }
+	script := strings.Join([]string{
+		"begin", send(1, "one"), send(2, "two"), "commit",
+		"begin", send(3, "aborted"), send(1, "aborted"), "abort",
+		"begin", send(4, "four"), send(2, "two again"), "commit",
+		"begin", send(5, "aborted"), "abort",
+	}, "\n") + "\n"
+	cmd := exec.Command("java", "-cp", filepath.Join(env.KafkaClientLibs, "*"), "testdata/TxnProducer.java",
+		strings.Join(env.KafkaBrokers, ","), topic)
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("transactional producer: %v\n%s", err, out)
+	}
+	// A record without a transaction after them: once it is applied, everything before it was read.
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	if err := w.WriteMessages(ctx, kafka.Message{Key: []byte(`{"id":6}`), Value: []byte(value(6, "plain"))}); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	sink := startSink(t, env, topic+"-sink", "topics: ["+topic+"]", "")
+	WaitFor(t, time.Minute, "the record after the transactions applied", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t WHERE id = 6").Scan(&n)
+		return n == 1
+	})
+	rows, err := adminB.Query("SELECT id, v FROM `" + db + "`.t ORDER BY id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var id int
+		var v string
+		if err := rows.Scan(&id, &v); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprintf("%d=%s", id, v))
+	}
+	if want := "1=one 2=two again 4=four 6=plain"; strings.Join(got, " ") != want {
+		t.Errorf("B holds %q, want %q: aborted transactions must not be applied", strings.Join(got, " "), want)
 	}
 	sink.Stop(30 * time.Second)
 }

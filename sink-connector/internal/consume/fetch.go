@@ -2,6 +2,7 @@ package consume
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -12,7 +13,11 @@ import (
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
+	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
 )
+
+// controlAbort is the type of the control record that marks an aborted transaction (1 marks a commit).
+const controlAbort = 0
 
 // fetchMaxBytes bounds one fetch response; a partition holds at most about twice that in memory. Larger
 // responses measured no faster.
@@ -23,8 +28,9 @@ const fetchMaxBytes = 1 << 20
 // consumed, so reading a record allocates nothing: kafka-go's Reader allocates every key and value,
 // which was two thirds of the sink's allocated bytes and most of its garbage collection.
 //
-// Transient errors (a broker restarting, a leader moving) are retried here; Next returns only an
-// error of its context or a permanent one.
+// It reads at read_committed, passing over transaction markers and aborted transactions. Transient
+// errors (a broker restarting, a leader moving) are retried here; Next returns only an error of its
+// context or a permanent one.
 type fetcher struct {
 	topic     string
 	partition int
@@ -65,7 +71,8 @@ func (c *chunk) bytes(s span) []byte {
 	return c.data[s.from:s.to:s.to]
 }
 
-// newFetcher starts reading topic[partition] at offset from (kafka.FirstOffset: the earliest record).
+// newFetcher starts reading topic[partition] at offset from (kafka.FirstOffset: the earliest record)
+// through client, whose Transport must be set.
 func newFetcher(client *kafka.Client, topic string, partition int, from int64, maxWait time.Duration, log *slog.Logger) *fetcher {
 	ctx, stop := context.WithCancel(context.Background())
 	f := &fetcher{topic: topic, partition: partition, chunks: make(chan *chunk), free: make(chan *chunk, 2),
@@ -123,18 +130,17 @@ func (f *fetcher) run(ctx context.Context, client *kafka.Client, next int64, max
 		}
 		for {
 			rctx, cancel := context.WithTimeout(ctx, maxWait+30*time.Second)
-			resp, err := client.Fetch(rctx, &kafka.FetchRequest{Topic: f.topic, Partition: f.partition, Offset: next,
-				MinBytes: 1, MaxBytes: fetchMaxBytes, MaxWait: maxWait})
+			resp, err := f.fetch(rctx, client, next, maxWait)
 			cancel()
 			if ctx.Err() != nil {
 				return
 			}
-			if err == nil {
-				err = resp.Error
+			if err == nil && resp.ErrorCode != 0 {
+				err = kafka.Error(resp.ErrorCode)
 			}
 			var last int64
 			if err == nil {
-				last, err = c.fill(resp.Records, next)
+				last, err = c.fill(resp.RecordSet.Records, next, resp.AbortedTransactions)
 			}
 			if errors.Is(err, kafka.OffsetOutOfRange) && resp != nil {
 				c.err = fmt.Errorf("%s[%d]: offset %d is not in Kafka (log start %d, end %d): the records from it were deleted "+
@@ -171,16 +177,89 @@ func (f *fetcher) run(ctx context.Context, client *kafka.Client, next int64, max
 	}
 }
 
+// fetch asks the partition's leader for records from offset next (kafka.FirstOffset: the earliest),
+// reading committed records only: records of a transaction still open are not returned yet, and the
+// response lists the aborted transactions among those it returns.
+func (f *fetcher) fetch(ctx context.Context, client *kafka.Client, next int64, maxWait time.Duration) (*fetchAPI.ResponsePartition, error) {
+	if next == kafka.FirstOffset {
+		res, err := client.ListOffsets(ctx, &kafka.ListOffsetsRequest{
+			Topics: map[string][]kafka.OffsetRequest{f.topic: {kafka.FirstOffsetOf(f.partition)}}})
+		if err != nil {
+			return nil, fmt.Errorf("list offsets: %w", err)
+		}
+		for _, p := range res.Topics[f.topic] {
+			if p.Partition == f.partition {
+				if p.Error != nil {
+					return nil, fmt.Errorf("list offsets: %w", p.Error)
+				}
+				next = p.FirstOffset
+			}
+		}
+		if next == kafka.FirstOffset {
+			return nil, fmt.Errorf("list offsets: no answer for %s[%d]", f.topic, f.partition)
+		}
+	}
+	m, err := client.Transport.RoundTrip(ctx, client.Addr, &fetchAPI.Request{
+		ReplicaID: -1, MaxWaitTime: int32(maxWait.Milliseconds()), MinBytes: 1, MaxBytes: fetchMaxBytes,
+		IsolationLevel: int8(kafka.ReadCommitted), SessionID: -1, SessionEpoch: -1,
+		Topics: []fetchAPI.RequestTopic{{Topic: f.topic, Partitions: []fetchAPI.RequestPartition{{
+			Partition: int32(f.partition), CurrentLeaderEpoch: -1, FetchOffset: next, LogStartOffset: -1, PartitionMaxBytes: fetchMaxBytes}}}},
+	})
+	if err != nil {
+		return nil, err
+	}
+	res, ok := m.(*fetchAPI.Response)
+	if !ok || len(res.Topics) != 1 || len(res.Topics[0].Partitions) != 1 {
+		return nil, fmt.Errorf("fetch %s[%d]: unexpected response %T", f.topic, f.partition, m)
+	}
+	if res.ErrorCode != 0 {
+		return nil, kafka.Error(res.ErrorCode)
+	}
+	return &res.Topics[0].Partitions[0], nil
+}
+
 // fill copies the data records at offset from or later out of a fetch response and returns the last
-// offset the response holds (-1: none). Control records (transaction markers) are passed over.
-func (c *chunk) fill(rr kafka.RecordReader, from int64) (last int64, err error) {
+// offset the response holds (-1: none). Control records (transaction markers) and the records of
+// aborted transactions are passed over, the way Kafka's own consumer does it at read_committed: a
+// transactional batch is aborted when its producer has an aborted transaction that starts at or before
+// it and has not yet seen that transaction's abort marker.
+func (c *chunk) fill(rr kafka.RecordReader, from int64, abortedTxns []fetchAPI.ResponseTransaction) (last int64, err error) {
 	c.data, c.recs, last = c.data[:0], c.recs[:0], -1
 	batches := []kafka.RecordReader{rr}
 	if st, ok := rr.(*protocol.RecordStream); ok {
 		batches = st.Records
 	}
+	pending := slices.SortedFunc(slices.Values(abortedTxns), func(a, b fetchAPI.ResponseTransaction) int {
+		return cmp.Compare(a.FirstOffset, b.FirstOffset)
+	})
+	aborting := map[int64]bool{} // producers inside an aborted transaction
 	for _, b := range batches {
-		_, control := b.(*protocol.ControlBatch)
+		skip := false
+		switch b := b.(type) {
+		case *protocol.ControlBatch:
+			for len(pending) > 0 && pending[0].FirstOffset <= b.BaseOffset {
+				aborting[pending[0].ProducerID], pending = true, pending[1:]
+			}
+			for {
+				r, err := b.ReadControlRecord()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					return last, err
+				}
+				last = max(last, r.Offset)
+				if r.Type == controlAbort {
+					delete(aborting, b.ProducerID)
+				}
+			}
+			continue
+		case *protocol.RecordBatch:
+			for len(pending) > 0 && pending[0].FirstOffset <= b.BaseOffset {
+				aborting[pending[0].ProducerID], pending = true, pending[1:]
+			}
+			skip = b.Attributes.Transactional() && aborting[b.ProducerID]
+		}
 		for {
 			r, err := b.ReadRecord()
 			if errors.Is(err, io.EOF) {
@@ -190,7 +269,7 @@ func (c *chunk) fill(rr kafka.RecordReader, from int64) (last int64, err error) 
 				return last, err
 			}
 			last = max(last, r.Offset)
-			if control || r.Offset < from { // a response starts at its batch's first record
+			if skip || r.Offset < from { // a response starts at its batch's first record
 				closeBytes(r.Key)
 				closeBytes(r.Value)
 				continue
