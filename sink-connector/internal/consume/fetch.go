@@ -225,9 +225,11 @@ func (f *fetcher) fetch(ctx context.Context, client *kafka.Client, next int64, m
 // it and has not yet seen that transaction's abort marker.
 func (c *chunk) fill(rr kafka.RecordReader, from int64, abortedTxns []fetchAPI.ResponseTransaction) (last int64, err error) {
 	c.data, c.recs, last = c.data[:0], c.recs[:0], -1
-	batches := []kafka.RecordReader{rr}
+	var batches []kafka.RecordReader // none when the response is empty (the long poll ended without records)
 	if st, ok := rr.(*protocol.RecordStream); ok {
 		batches = st.Records
+	} else if rr != nil {
+		batches = []kafka.RecordReader{rr}
 	}
 	pending := slices.SortedFunc(slices.Values(abortedTxns), func(a, b fetchAPI.ResponseTransaction) int {
 		return cmp.Compare(a.FirstOffset, b.FirstOffset)

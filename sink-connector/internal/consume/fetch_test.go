@@ -53,6 +53,10 @@ func TestChunkFill(t *testing.T) {
 				i, m.Offset, m.Key, m.Key == nil, m.Value, m.Value == nil, m.Headers, w)
 		}
 	}
+	// An empty response (a long poll that ended without records) has no record set.
+	if last, err := c.fill(nil, 10, nil); err != nil || last != -1 || len(c.recs) != 0 {
+		t.Errorf("empty response: last %d, %d records, %v", last, len(c.recs), err)
+	}
 	// The buffer is used again for the next response: records handed out before must have been copied.
 	if _, err := c.fill(kafka.NewRecordReader(rec(9, []byte("xx"), []byte("yy"))), 9, nil); err != nil {
 		t.Fatal(err)
