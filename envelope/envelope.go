@@ -2,6 +2,7 @@ package envelope
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 )
 
@@ -199,6 +200,10 @@ func (c *SourceCache) append(dst []byte, s *Schema, src *Source) ([]byte, error)
 	key := *src
 	key.Row = 0
 	if c.schema == s && c.key == key && c.pre != nil {
+		// One allocation for a block that may be large (source.query holds the whole statement, which
+		// every event of a multi-row statement repeats) and the few members after it: growing by appends
+		// would copy it several times.
+		dst = slices.Grow(dst, len(c.pre)+len(c.post)+256)
 		dst = append(dst, c.pre...)
 		dst = strconv.AppendInt(dst, int64(src.Row), 10)
 		return append(dst, c.post...), nil
