@@ -134,7 +134,9 @@ func TestPipelineFaults(t *testing.T) {
 		}
 	}
 	waitApplied(t, env, adminB, name, topic, 5*time.Minute, src, sink)
-	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 60*time.Second)
+	// The topic's end can stand still for a moment while a slowed source still streams a backlog: B must
+	// reach A in the end.
+	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 10*time.Minute)
 	batches := checkBatchLog(t, adminB, name)
 	t.Logf("%d rounds of 6 faults in %s under %d write transactions: B equals A; %d batches, none applied twice",
 		rounds, time.Since(started).Round(time.Second), txns, batches)
@@ -173,7 +175,7 @@ func TestPipelineBurst(t *testing.T) {
 	wg.Wait()
 	wrote := time.Since(start)
 	waitApplied(t, env, adminB, name, topic, 15*time.Minute, src, sink)
-	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 60*time.Second)
+	sameTable(t, adminA, adminB, "`"+db+"`.t", dumpSimple, 10*time.Minute) // as in TestPipelineFaults
 	total := time.Since(start)
 	t.Logf("burst: %d rows by %d writers in %s (%.0f rows/s on A); B equal to A %s after the first write, %s after the last",
 		rows, writers, wrote.Round(time.Millisecond), float64(rows)/wrote.Seconds(), total.Round(time.Millisecond),

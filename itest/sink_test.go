@@ -47,7 +47,7 @@ func sameTable(t *testing.T, a, b *sql.DB, table string, dump func(*testing.T, *
 		if time.Now().After(deadline) {
 			t.Fatalf("%s differs between A and B after %s:\n%s", table, timeout, diff)
 		}
-		time.Sleep(200 * time.Millisecond)
+		time.Sleep(time.Second) // each look dumps both tables
 	}
 }
 
