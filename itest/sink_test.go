@@ -201,6 +201,18 @@ func TestSinkSurvivesKills(t *testing.T) {
 	sink.Stop(30 * time.Second)
 }
 
+// sinkTarget makes what a sink test writes records for by hand: a database on B with table t (id INT
+// PRIMARY KEY, v VARCHAR(width)) and a one-partition topic, both named after name.
+func sinkTarget(ctx context.Context, t *testing.T, env *Env, name string, width int) (adminB *sql.DB, db, topic string) {
+	t.Helper()
+	adminB = OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db = NewDatabase(t, adminB, "itest_"+name)
+	mustExec(t, adminB, fmt.Sprintf("CREATE TABLE `%s`.t (id INT PRIMARY KEY, v VARCHAR(%d))", db, width))
+	topic = UniqueName(name)
+	CreateTopic(ctx, t, env, topic, 1)
+	return adminB, db, topic
+}
+
 // TestSinkDuplicatesAndBadRecords: duplicated records leave B correct; malformed JSON, a value too long
 // for its column, an unknown table and an identifier crafted to inject SQL stop the sink with a message
 // naming the record (nothing after it applied), or with a dead-letter topic go there with headers saying
@@ -208,11 +220,7 @@ func TestSinkSurvivesKills(t *testing.T) {
 func TestSinkDuplicatesAndBadRecords(t *testing.T) {
 	env := LoadEnv(t)
 	ctx := context.Background()
-	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
-	db := NewDatabase(t, adminB, "itest_bad")
-	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(20))")
-	topic := UniqueName("bad")
-	CreateTopic(ctx, t, env, topic, 1)
+	adminB, db, topic := sinkTarget(ctx, t, env, "bad", 20)
 
 	rec := func(op string, id int, v string) kafka.Message {
 		after := fmt.Sprintf(`{"id":%d,"v":%q}`, id, v)
@@ -420,11 +428,7 @@ func waitApplied(t *testing.T, env *Env, target *sql.DB, consumer, topic string,
 func TestSinkReadsCompressedBatches(t *testing.T) {
 	env := LoadEnv(t)
 	ctx := context.Background()
-	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
-	db := NewDatabase(t, adminB, "itest_codec")
-	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(40))")
-	topic := UniqueName("codec")
-	CreateTopic(ctx, t, env, topic, 1)
+	adminB, db, topic := sinkTarget(ctx, t, env, "codec", 40)
 	codecs := []kafka.Compression{kafka.Gzip, kafka.Snappy, kafka.Lz4, kafka.Zstd}
 	const each = 50
 	for c, codec := range codecs {
@@ -467,11 +471,7 @@ func TestSinkReadsCommittedTransactions(t *testing.T) {
 		t.Skip("TANDEM_KAFKA_CLIENT_LIBS is not set: no Kafka Java client to write transactions with")
 	}
 	ctx := context.Background()
-	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
-	db := NewDatabase(t, adminB, "itest_txn")
-	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(40))")
-	topic := UniqueName("txn")
-	CreateTopic(ctx, t, env, topic, 1)
+	adminB, db, topic := sinkTarget(ctx, t, env, "txn", 40)
 	value := func(id int, v string) string {
 		return fmt.Sprintf(`{"before":null,"after":{"id":%d,"v":%q},"source":{"db":%q,"table":"t"},"op":"c"}`, id, v, db)
 	}

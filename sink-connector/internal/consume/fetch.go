@@ -236,32 +236,18 @@ func (c *chunk) fill(rr kafka.RecordReader, from int64, abortedTxns []fetchAPI.R
 	})
 	aborting := map[int64]bool{} // producers inside an aborted transaction
 	for _, b := range batches {
-		skip := false
+		var producer, base int64 = -1, -1 // v2 batches; older message sets have no producer
+		control, transactional := false, false
 		switch b := b.(type) {
 		case *protocol.ControlBatch:
-			for len(pending) > 0 && pending[0].FirstOffset <= b.BaseOffset {
-				aborting[pending[0].ProducerID], pending = true, pending[1:]
-			}
-			for {
-				r, err := b.ReadControlRecord()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					return last, err
-				}
-				last = max(last, r.Offset)
-				if r.Type == controlAbort {
-					delete(aborting, b.ProducerID)
-				}
-			}
-			continue
+			producer, base, control = b.ProducerID, b.BaseOffset, true
 		case *protocol.RecordBatch:
-			for len(pending) > 0 && pending[0].FirstOffset <= b.BaseOffset {
-				aborting[pending[0].ProducerID], pending = true, pending[1:]
-			}
-			skip = b.Attributes.Transactional() && aborting[b.ProducerID]
+			producer, base, transactional = b.ProducerID, b.BaseOffset, b.Attributes.Transactional()
 		}
+		for base >= 0 && len(pending) > 0 && pending[0].FirstOffset <= base {
+			aborting[pending[0].ProducerID], pending = true, pending[1:]
+		}
+		skip := transactional && aborting[producer]
 		for {
 			r, err := b.ReadRecord()
 			if errors.Is(err, io.EOF) {
@@ -271,6 +257,16 @@ func (c *chunk) fill(rr kafka.RecordReader, from int64, abortedTxns []fetchAPI.R
 				return last, err
 			}
 			last = max(last, r.Offset)
+			if control { // a transaction marker: an abort ends its producer's aborted transaction
+				cr, err := protocol.ReadControlRecord(r) // closes the record's key and value
+				if err != nil {
+					return last, err
+				}
+				if cr.Type == controlAbort {
+					delete(aborting, producer)
+				}
+				continue
+			}
 			if skip || r.Offset < from { // a response starts at its batch's first record
 				closeBytes(r.Key)
 				closeBytes(r.Value)
