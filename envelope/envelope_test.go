@@ -457,3 +457,31 @@ func TestConvertUntypedFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestFloatTypeNames: Kafka's JsonConverter names Connect's FLOAT32 and FLOAT64 "float" and "double" and
+// refuses "float32" ("Unknown schema type"). tandem writes Connect's names and reads both spellings, since
+// topics written by tandem before 2026-12 say "float32" / "float64".
+func TestFloatTypeNames(t *testing.T) {
+	s := &Schema{Type: Struct, Name: "r", Fields: []Field{
+		{Name: "f", Schema: &Schema{Type: Float32}}, {Name: "d", Schema: &Schema{Type: Float64, Optional: true}}}}
+	got, err := AppendSchemaJSON(nil, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"struct","fields":[{"type":"float","optional":false,"field":"f"},{"type":"double","optional":true,"field":"d"}],"optional":false,"name":"r"}`
+	if string(got) != want {
+		t.Errorf("schema JSON\n got: %s\nwant: %s", got, want)
+	}
+	for _, names := range [][2]string{{"float", "double"}, {"float32", "float64"}} {
+		key := `{"schema":{"type":"struct","fields":[{"type":"` + names[0] + `","optional":false,"field":"f"},{"type":"` +
+			names[1] + `","optional":false,"field":"d"}],"optional":false,"name":"k"},"payload":{"f":1.5,"d":-2.25}}`
+		k, err := DecodeKeyJSON([]byte(key), nil)
+		if err != nil {
+			t.Fatalf("%v: %v", names, err)
+		}
+		if k.Values[0] != float32(1.5) || k.Values[1] != float64(-2.25) || k.Schema.Fields[0].Schema.Type != Float32 ||
+			k.Schema.Fields[1].Schema.Type != Float64 {
+			t.Errorf("%v: decoded %#v", names, k.Values)
+		}
+	}
+}

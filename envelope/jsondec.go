@@ -48,7 +48,7 @@ func parseSchema(s *scanner) (*Schema, string, error) {
 		case "type":
 			var t string
 			if t, err = s.str(); err == nil {
-				sc.Type, haveType = Type(t), true
+				sc.Type, haveType = parseType(t), true
 				if !sc.Type.valid() {
 					return s.errorf("unknown schema type %q", t)
 				}

@@ -9,7 +9,7 @@
 // A value travels in its Kafka Connect representation, keyed by the schema's type:
 //
 //	int8 int16 int32 int64       int8 int16 int32 int64
-//	float32 float64              float32 float64
+//	float double                 float32 float64
 //	boolean                      bool
 //	string                       string
 //	bytes                        []byte, or Decimal when the schema is org.apache.kafka.connect.data.Decimal
@@ -26,7 +26,8 @@ package envelope
 
 import "fmt"
 
-// Type is a Kafka Connect schema type.
+// Type is a Kafka Connect schema type, spelled as Kafka's JsonConverter spells it in a schema: Connect's
+// FLOAT32 and FLOAT64 are "float" and "double" there (JsonConverter refuses "float32").
 type Type string
 
 // The Kafka Connect schema types.
@@ -35,8 +36,8 @@ const (
 	Int16   Type = "int16"
 	Int32   Type = "int32"
 	Int64   Type = "int64"
-	Float32 Type = "float32"
-	Float64 Type = "float64"
+	Float32 Type = "float"
+	Float64 Type = "double"
 	Boolean Type = "boolean"
 	String  Type = "string"
 	Bytes   Type = "bytes"
@@ -44,6 +45,18 @@ const (
 	Array   Type = "array"
 	Map     Type = "map"
 )
+
+// parseType reads a schema's "type". The Connect enum names "float32" and "float64", which tandem wrote
+// before it spelled them as JsonConverter does, are read as Float32 and Float64.
+func parseType(name string) Type {
+	switch name {
+	case "float32":
+		return Float32
+	case "float64":
+		return Float64
+	}
+	return Type(name)
+}
 
 func (t Type) valid() bool {
 	switch t {
