@@ -39,6 +39,10 @@ type Column struct {
 type Options struct {
 	DecimalMode        string // decimal.handling.mode: precise (default), string, double
 	BigIntUnsignedMode string // bigint.unsigned.handling.mode: long (default, wraps above 2^63-1), precise
+	// PlainJSON writes JSON columns as a plain string, without the io.debezium.data.Json name, as
+	// Debezium's MariaDB connector does (MariaDB's JSON is an alias of LONGTEXT); its MySQL connector
+	// names them.
+	PlainJSON bool
 }
 
 // Validate reports unknown modes.
@@ -131,7 +135,11 @@ func (o Options) FieldSchema(c Column) (*envelope.Schema, error) {
 	case "binary", "varbinary", "tinyblob", "blob", "mediumblob", "longblob":
 		s.Type = envelope.Bytes
 	case "json":
-		named(envelope.String, envelope.JSONName)
+		if o.PlainJSON {
+			s.Type = envelope.String
+		} else {
+			named(envelope.String, envelope.JSONName)
+		}
 	case "enum":
 		named(envelope.String, envelope.EnumName)
 		s.Parameters = []envelope.Param{{Key: "allowed", Value: strings.Join(c.Values, ",")}}

@@ -193,3 +193,18 @@ func sameValue(a, b any) bool {
 	}
 	return reflect.DeepEqual(a, b)
 }
+
+// TestPlainJSON: Debezium's MariaDB connector writes a JSON column as a plain string; its MySQL connector
+// names it io.debezium.data.Json.
+func TestPlainJSON(t *testing.T) {
+	c := Column{Name: "j", DataType: "json", Nullable: true}
+	for _, o := range []struct {
+		opt  Options
+		name string
+	}{{Options{}, envelope.JSONName}, {Options{PlainJSON: true}, ""}} {
+		s, err := o.opt.FieldSchema(c)
+		if err != nil || s.Type != envelope.String || s.Name != o.name || s.Version != 0 && o.name == "" {
+			t.Errorf("PlainJSON %v: %+v, %v", o.opt.PlainJSON, s, err)
+		}
+	}
+}

@@ -254,9 +254,11 @@ func (c *Config) ConnectorName() string {
 	return c.MySQL.Flavor
 }
 
-// SchemaOptions are the type-mapping modes.
+// SchemaOptions are the type-mapping modes, and the choices of the connector imitated: Debezium's
+// MariaDB connector writes JSON columns as plain strings.
 func (c *Config) SchemaOptions() schemas.Options {
-	return schemas.Options{DecimalMode: c.Events.DecimalMode, BigIntUnsignedMode: c.Events.BigIntUnsignedMode}
+	return schemas.Options{DecimalMode: c.Events.DecimalMode, BigIntUnsignedMode: c.Events.BigIntUnsignedMode,
+		PlainJSON: c.ConnectorName() == "mariadb"}
 }
 
 // MySQLTLS returns the TLS client configuration for MySQL, or nil when TLS is off.
