@@ -283,6 +283,32 @@ func zonedTimestamp(c Column, s string) (any, error) {
 	return formatZoned(s, c.FSP), nil
 }
 
+// FromSnapshot is FromBinlog for a value the snapshot read. The values are the same but for TIMESTAMP
+// text: Debezium formats a snapshot's TIMESTAMP (read through JDBC) with Java's ISO_OFFSET_DATE_TIME,
+// which drops trailing zero fraction digits ("2024-02-29T23:59:59.12Z", "1970-01-01T00:00:01Z"), while
+// its streamed records keep the column's fraction digits.
+func (o Options) FromSnapshot(c Column, v any) (any, error) {
+	out, err := o.FromBinlog(c, v)
+	if s, ok := out.(string); ok && c.DataType == "timestamp" && err == nil {
+		return trimZonedFraction(s), nil
+	}
+	return out, err
+}
+
+// trimZonedFraction drops the trailing zero digits of a ZonedTimestamp's fraction, and the point when no
+// digit is left: "…:01.120Z" is "…:01.12Z", "…:01.000Z" is "…:01Z".
+func trimZonedFraction(s string) string {
+	dot := strings.LastIndexByte(s, '.')
+	if dot < 0 || !strings.HasSuffix(s, "Z") {
+		return s
+	}
+	frac := strings.TrimRight(s[dot+1:len(s)-1], "0")
+	if frac == "" {
+		return s[:dot] + "Z"
+	}
+	return s[:dot+1] + frac + "Z"
+}
+
 func formatZoned(s string, fsp int) string {
 	date, clock, _ := strings.Cut(s, " ")
 	whole, frac, _ := strings.Cut(clock, ".")

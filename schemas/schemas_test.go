@@ -208,3 +208,27 @@ func TestPlainJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestSnapshotTimestamps: snapshot TIMESTAMP strings drop trailing zero fraction digits (Java's
+// ISO_OFFSET_DATE_TIME, as Debezium formats JDBC values); streamed ones keep the column's digits.
+func TestSnapshotTimestamps(t *testing.T) {
+	for _, c := range []struct {
+		fsp              int
+		in               string
+		stream, snapshot string
+	}{
+		{2, "2024-02-29 23:59:59.12", "2024-02-29T23:59:59.12Z", "2024-02-29T23:59:59.12Z"},
+		{3, "2024-02-29 23:59:59.120", "2024-02-29T23:59:59.120Z", "2024-02-29T23:59:59.12Z"},
+		{6, "1970-01-01 00:00:01.000000", "1970-01-01T00:00:01.000000Z", "1970-01-01T00:00:01Z"},
+		{6, "2038-01-19 03:14:07.999999", "2038-01-19T03:14:07.999999Z", "2038-01-19T03:14:07.999999Z"},
+		{0, "2000-01-01 00:00:00", "2000-01-01T00:00:00Z", "2000-01-01T00:00:00Z"},
+		{3, "0000-00-00 00:00:00.000", "1970-01-01T00:00:00.000Z", "1970-01-01T00:00:00Z"},
+	} {
+		col := Column{Name: "ts", DataType: "timestamp", FSP: c.fsp}
+		stream, err1 := Options{}.FromBinlog(col, c.in)
+		snap, err2 := Options{}.FromSnapshot(col, c.in)
+		if err1 != nil || err2 != nil || stream != c.stream || snap != c.snapshot {
+			t.Errorf("%q fsp %d: stream %v (%v), snapshot %v (%v); want %s, %s", c.in, c.fsp, stream, err1, snap, err2, c.stream, c.snapshot)
+		}
+	}
+}

@@ -75,12 +75,12 @@ func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Mess
 			if ch.Kind == binlog.Read {
 				ev.Op = envelope.OpRead
 			}
-			if ev.After, err = c.values(&c.after, tb, ch.Rows[i]); err == nil {
+			if ev.After, err = c.values(&c.after, tb, ch.Rows[i], ch.Kind == binlog.Read); err == nil {
 				dst, err = c.record(dst, topic, tb, &ev, ev.After, nil)
 			}
 		case binlog.Delete:
 			ev.Op, ev.After = envelope.OpDelete, nil
-			if ev.Before, err = c.values(&c.before, tb, ch.Rows[i]); err == nil {
+			if ev.Before, err = c.values(&c.before, tb, ch.Rows[i], false); err == nil {
 				dst, err = c.deleteRecords(dst, topic, tb, &ev, nil)
 			}
 		case binlog.Update:
@@ -95,10 +95,10 @@ func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Mess
 
 func (c *Converter) update(dst []kafka.Message, topic string, tb *binlog.Table, ev *envelope.Envelope, before, after []any) ([]kafka.Message, error) {
 	var err error
-	if ev.Before, err = c.values(&c.before, tb, before); err != nil {
+	if ev.Before, err = c.values(&c.before, tb, before, false); err != nil {
 		return dst, err
 	}
-	if ev.After, err = c.values(&c.after, tb, after); err != nil {
+	if ev.After, err = c.values(&c.after, tb, after, false); err != nil {
 		return dst, err
 	}
 	oldKey, newKey := tb.Wire.KeyOf(ev.Before), tb.Wire.KeyOf(ev.After)
@@ -163,14 +163,19 @@ func (c *Converter) record(dst []kafka.Message, topic string, tb *binlog.Table, 
 // slabSize is the size of the buffers record bytes are carved from.
 const slabSize = 256 << 10
 
-// values converts the binlog values of one row into Connect values, in *buf.
-func (c *Converter) values(buf *[]any, tb *binlog.Table, row []any) ([]any, error) {
+// values converts the binlog values of one row into Connect values, in *buf. A snapshot row's values are
+// written as Debezium writes what it read through JDBC (schemas.Options.FromSnapshot).
+func (c *Converter) values(buf *[]any, tb *binlog.Table, row []any, snapshot bool) ([]any, error) {
 	if cap(*buf) < len(tb.Columns) {
 		*buf = make([]any, len(tb.Columns))
 	}
 	out := (*buf)[:len(tb.Columns)]
+	convert := c.Schemas.FromBinlog
+	if snapshot {
+		convert = c.Schemas.FromSnapshot
+	}
 	for i, col := range tb.Columns {
-		v, err := c.Schemas.FromBinlog(col, row[i])
+		v, err := convert(col, row[i])
 		if err != nil {
 			return nil, err
 		}
