@@ -83,6 +83,7 @@ type Events struct {
 	BigIntUnsignedMode string        `yaml:"bigint_unsigned_mode" help:"long or precise (bigint.unsigned.handling.mode)"`
 	Tombstones         bool          `yaml:"tombstones" help:"write a tombstone after each delete (tombstones.on.delete)"`
 	Connector          string        `yaml:"connector" help:"source.connector and source schema name: mysql or mariadb (default: the flavor)"`
+	ContextHeaders     bool          `yaml:"context_headers" help:"write Debezium 3.4's __debezium.context.* headers (connectorLogicalName, taskId, connectorName, runId) on every record"`
 	HeartbeatInterval  time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
 }
 
@@ -112,7 +113,7 @@ func Default() *Config {
 			Compression: "none", BatchSize: 2000, BatchBytes: 1 << 20, Linger: 5 * time.Millisecond,
 			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
-			Tombstones: true},
+			Tombstones: true, ContextHeaders: true},
 		Snapshot:      Snapshot{Mode: "initial", ChunkSize: 10000, ProgressInterval: 10 * time.Second},
 		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},

@@ -20,6 +20,18 @@ const (
 	HeaderOldKey = "__debezium.oldkey"
 )
 
+// ContextHeaders returns the headers Debezium 3.3+ writes on every record (extended.headers.enabled): the
+// topic prefix, the task (tandem has one, "0"), the connector's name, and 3.4's run id, which names this
+// run of the connector. Values are plain UTF-8, as Connect's SimpleHeaderConverter writes strings.
+func ContextHeaders(prefix, name, runID string) []kafka.Header {
+	return []kafka.Header{
+		{Key: "__debezium.context.connectorLogicalName", Value: []byte(prefix)},
+		{Key: "__debezium.context.taskId", Value: []byte("0")},
+		{Key: "__debezium.context.connectorName", Value: []byte(name)},
+		{Key: "__debezium.context.runId", Value: []byte(runID)},
+	}
+}
+
 // Converter builds records. It is not safe for concurrent use.
 type Converter struct {
 	Prefix     string // topic prefix (source.name)
@@ -29,6 +41,9 @@ type Converter struct {
 	Tombstones bool
 	Schemas    schemas.Options
 	Now        func() time.Time // the connector's clock for ts_ms; time.Now when nil
+	// Headers are added to every record (ContextHeaders); the slice is shared by the records and never
+	// written to.
+	Headers []kafka.Header
 
 	slab []byte // record bytes are carved out of slabs to save allocations
 	// Row images in Connect values, reused from row to row: records keep only their encoded bytes.
@@ -134,7 +149,15 @@ func (c *Converter) deleteRecords(dst []kafka.Message, topic string, tb *binlog.
 		return dst, err
 	}
 	last := dst[len(dst)-1]
-	return append(dst, kafka.Message{Topic: topic, Key: last.Key, Headers: headers}), nil
+	return append(dst, kafka.Message{Topic: topic, Key: last.Key, Headers: last.Headers}), nil
+}
+
+// headers returns a record's own headers followed by the converter's.
+func (c *Converter) headers(own []kafka.Header) []kafka.Header {
+	if len(own) == 0 {
+		return c.Headers
+	}
+	return append(own[:len(own):len(own)], c.Headers...)
 }
 
 // record appends one record whose key comes from row.
@@ -148,7 +171,7 @@ func (c *Converter) record(dst []kafka.Message, topic string, tb *binlog.Table, 
 	if slab, err = tb.Wire.AppendEnvelopeJSON(slab, ev, c.JSON); err != nil {
 		return dst, err
 	}
-	msg := kafka.Message{Topic: topic, Value: slab[keyEnd:len(slab):len(slab)], Headers: headers}
+	msg := kafka.Message{Topic: topic, Value: slab[keyEnd:len(slab):len(slab)], Headers: c.headers(headers)}
 	if hasKey {
 		msg.Key = slab[start:keyEnd:keyEnd]
 	}

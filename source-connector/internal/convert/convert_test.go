@@ -36,6 +36,9 @@ func TestConvert(t *testing.T) {
 func testConvert(t *testing.T, withSchemas bool) {
 	c := &Converter{Prefix: "p", Connector: "mariadb", Version: "test", Tombstones: true,
 		Now: func() time.Time { return time.Unix(1700000000, 0) }, JSON: envelope.JSONOptions{Schemas: withSchemas, Cache: &envelope.SourceCache{}}}
+	if withSchemas { // and the context headers on
+		c.Headers = ContextHeaders("p", "conn", "run-1")
+	}
 	tb := testTable(t)
 	ch := func(kind binlog.Kind, rows ...[]any) *binlog.Change {
 		return &binlog.Change{Table: tb, Kind: kind, Rows: rows, Query: "/* dts */ q", GTID: "0-1-5", File: "bin.1", Pos: 100,
@@ -73,8 +76,23 @@ func testConvert(t *testing.T, withSchemas bool) {
 					t.Errorf("source %+v ts %d", ev.Source, ev.TsMs)
 				}
 			}
+			context := ""
 			for _, h := range m.Headers {
+				if strings.HasPrefix(h.Key, "__debezium.context.") {
+					context += " " + h.Key + "=" + string(h.Value)
+					continue
+				}
+				if context != "" {
+					t.Errorf("header %s after the context headers", h.Key)
+				}
 				desc += " " + h.Key + "=" + string(h.Value)
+			}
+			wantContext := ""
+			if withSchemas {
+				wantContext = " __debezium.context.connectorLogicalName=p __debezium.context.taskId=0 __debezium.context.connectorName=conn __debezium.context.runId=run-1"
+			}
+			if context != wantContext {
+				t.Errorf("%s: context headers %q, want %q", desc, context, wantContext)
 			}
 			out = append(out, desc)
 		}

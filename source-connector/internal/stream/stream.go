@@ -13,6 +13,7 @@ import (
 	"time"
 
 	gomysql "github.com/go-mysql-org/go-mysql/mysql"
+	"github.com/google/uuid"
 	"github.com/go-sql-driver/mysql"
 	"github.com/segmentio/kafka-go"
 	"golang.org/x/sync/errgroup"
@@ -182,7 +183,7 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		conv: &convert.Converter{Prefix: cfg.TopicPrefix, Connector: cfg.ConnectorName(),
 			Version: "tandem-" + buildinfo.Version, Tombstones: cfg.Events.Tombstones, Schemas: cfg.SchemaOptions(),
 			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric",
-				Cache: &envelope.SourceCache{}}},
+				Cache: &envelope.SourceCache{}}, Headers: contextHeaders(cfg)},
 		producer: producer, tracker: tracker, metrics: m,
 	}
 
@@ -478,4 +479,12 @@ func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (h minLevel) WithGroup(name string) slog.Handler {
 	return minLevel{h.Handler.WithGroup(name), h.min}
+}
+
+// contextHeaders are Debezium's __debezium.context.* headers for this run, or none when turned off.
+func contextHeaders(cfg *config.Config) []kafka.Header {
+	if !cfg.Events.ContextHeaders {
+		return nil
+	}
+	return convert.ContextHeaders(cfg.TopicPrefix, cfg.Name, uuid.NewString())
 }
