@@ -33,6 +33,9 @@ type Column struct {
 	Charset   string   // character columns: utf8mb4, utf8mb3, latin1, ascii, binary, …
 	Collation string   // character columns, from information_schema only (the snapshot's key ranges)
 	Values    []string // ENUM and SET members in definition order
+	// Default is the column's DEFAULT as the catalog showed it when the table was described; nil for
+	// none, NULL, or when the table was not described from the catalog.
+	Default *ColumnDefault
 }
 
 // Modes that change how some types are written, as Debezium's connector options do.
@@ -166,6 +169,7 @@ func (o Options) FieldSchema(c Column) (*envelope.Schema, error) {
 			{Name: "srid", Schema: &envelope.Schema{Type: envelope.Int32, Optional: true}},
 		}
 	}
+	s.Default = o.fieldDefault(c)
 	return s, nil
 }
 

@@ -99,6 +99,11 @@ func (d *Describer) Describe(ctx context.Context, db, name string) (tb *Table, f
 			}
 		}
 	}
+	defaults, err := d.t.defaults(ctx, db, name)
+	if err != nil {
+		return nil, false, err
+	}
+	applyDefaults(cols, defaults)
 	key, err := d.t.uniqueKey(ctx, db, name, cols)
 	if err != nil {
 		return nil, false, err

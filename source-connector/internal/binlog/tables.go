@@ -123,6 +123,11 @@ func (t *tables) resolve(ctx context.Context, ev *replication.TableMapEvent) (*T
 	if err != nil {
 		return nil, err
 	}
+	defaults, err := t.defaults(ctx, db, name)
+	if err != nil {
+		return nil, err
+	}
+	applyDefaults(cols, defaults)
 	if len(key) == 0 {
 		if key, err = t.uniqueKey(ctx, db, name, cols); err != nil {
 			return nil, err
