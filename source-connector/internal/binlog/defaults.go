@@ -47,7 +47,7 @@ var (
 )
 
 // catalogDefault reads information_schema.COLUMNS.COLUMN_DEFAULT, which the flavors write differently.
-// MariaDB (10.2.7+) quotes literal strings ('dflt', with '' for a quote), writes numbers, b'…' and
+// MariaDB (10.2.7+) quotes literal strings ('dflt', a quote inside doubled), writes numbers, b'…' and
 // expressions bare, and a NULL default as the word NULL. MySQL writes literals bare, NULL as SQL NULL,
 // and marks expressions (CURRENT_TIMESTAMP among them) with DEFAULT_GENERATED in EXTRA, except the
 // CURRENT_TIMESTAMP of TIMESTAMP and DATETIME columns, which is bare.
