@@ -77,14 +77,15 @@ type Filters struct {
 
 // Events shapes the records written.
 type Events struct {
-	Schemas            bool          `yaml:"schemas" help:"JSON with schemas ({schema, payload}), as JsonConverter schemas.enable=true"`
-	DecimalFormat      string        `yaml:"decimal_format" help:"base64 or numeric (JsonConverter decimal.format)"`
-	DecimalMode        string        `yaml:"decimal_mode" help:"precise, string or double (decimal.handling.mode)"`
-	BigIntUnsignedMode string        `yaml:"bigint_unsigned_mode" help:"long or precise (bigint.unsigned.handling.mode)"`
-	Tombstones         bool          `yaml:"tombstones" help:"write a tombstone after each delete (tombstones.on.delete)"`
-	Connector          string        `yaml:"connector" help:"source.connector and source schema name: mysql or mariadb (default: the flavor)"`
-	ContextHeaders     bool          `yaml:"context_headers" help:"write Debezium 3.4's __debezium.context.* headers (connectorLogicalName, taskId, connectorName, runId) on every record"`
-	HeartbeatInterval  time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
+	Schemas             bool          `yaml:"schemas" help:"JSON with schemas ({schema, payload}), as JsonConverter schemas.enable=true"`
+	DecimalFormat       string        `yaml:"decimal_format" help:"base64 or numeric (JsonConverter decimal.format)"`
+	DecimalMode         string        `yaml:"decimal_mode" help:"precise, string or double (decimal.handling.mode)"`
+	BigIntUnsignedMode  string        `yaml:"bigint_unsigned_mode" help:"long or precise (bigint.unsigned.handling.mode)"`
+	Tombstones          bool          `yaml:"tombstones" help:"write a tombstone after each delete (tombstones.on.delete)"`
+	Connector           string        `yaml:"connector" help:"source.connector and source schema name: mysql or mariadb (default: the flavor)"`
+	TransactionMetadata bool          `yaml:"transaction_metadata" help:"BEGIN/END records on <topic_prefix>.transaction and the transaction block in every change event (provide.transaction.metadata)"`
+	ContextHeaders      bool          `yaml:"context_headers" help:"write Debezium 3.4's __debezium.context.* headers (connectorLogicalName, taskId, connectorName, runId) on every record"`
+	HeartbeatInterval   time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
 }
 
 // Snapshot configures the initial copy of the captured tables.

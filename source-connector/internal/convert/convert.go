@@ -44,6 +44,9 @@ type Converter struct {
 	// Headers are added to every record (ContextHeaders); the slice is shared by the records and never
 	// written to.
 	Headers []kafka.Header
+	// Txn, when set, adds Debezium's transaction metadata to streamed changes (see TxnMeta); the caller
+	// calls End at each commit.
+	Txn *TxnMeta
 
 	slab []byte // record bytes are carved out of slabs to save allocations
 	// Row images in Connect values, reused from row to row: records keep only their encoded bytes.
@@ -76,6 +79,12 @@ func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Mess
 			Thread: int64(ch.Thread), Query: ch.Query,
 		},
 		TsMs: t.UnixMilli(), TsUs: t.UnixMicro(), TsNs: t.UnixNano(),
+	}
+	if c.Txn != nil && ch.Kind != binlog.Read && !c.Txn.open {
+		var err error
+		if dst, err = c.Txn.begin(dst, txnID(ch.GTID, ch.File, ch.Pos), ch.Time, c.JSON); err != nil {
+			return dst, err
+		}
 	}
 	step := 1
 	if ch.Kind == binlog.Update {
@@ -142,6 +151,15 @@ func (c *Converter) update(dst []kafka.Message, topic string, tb *binlog.Table, 
 	return c.record(dst, topic, tb, ev, afterRow, []kafka.Header{{Key: HeaderOldKey, Value: oldKeyJSON}})
 }
 
+// End closes the transaction converted since the last End: with transaction metadata on and change
+// events written, it appends the END record; otherwise it appends nothing.
+func (c *Converter) End(dst []kafka.Message, commitTime time.Time) ([]kafka.Message, error) {
+	if c.Txn == nil {
+		return dst, nil
+	}
+	return c.Txn.end(dst, commitTime, c.JSON)
+}
+
 // deleteRecords appends a delete event and, when enabled, its tombstone, which carries the same headers.
 func (c *Converter) deleteRecords(dst []kafka.Message, topic string, tb *binlog.Table, ev *envelope.Envelope, headers []kafka.Header) ([]kafka.Message, error) {
 	dst, err := c.record(dst, topic, tb, ev, ev.Before, headers)
@@ -168,6 +186,10 @@ func (c *Converter) record(dst []kafka.Message, topic string, tb *binlog.Table, 
 		return dst, err
 	}
 	keyEnd := len(slab)
+	ev.Transaction = nil
+	if c.Txn != nil && ev.Op != envelope.OpRead {
+		ev.Transaction = c.Txn.next(tb.DB + "." + tb.Name)
+	}
 	if slab, err = tb.Wire.AppendEnvelopeJSON(slab, ev, c.JSON); err != nil {
 		return dst, err
 	}

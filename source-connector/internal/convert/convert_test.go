@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/segmentio/kafka-go"
+
 	"github.com/tandemcdc/tandem/envelope"
 	"github.com/tandemcdc/tandem/schemas"
 	"github.com/tandemcdc/tandem/source-connector/internal/binlog"
@@ -104,5 +106,70 @@ func testConvert(t *testing.T, withSchemas bool) {
 	}
 	if strings.Join(out, "\n") != strings.Join(want, "\n") {
 		t.Errorf("schemas %v: records:\n%s\nwant:\n%s", withSchemas, strings.Join(out, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// TestTransactionMetadata: with transaction metadata on, a transaction's change events are framed by
+// BEGIN and END records on <prefix>.transaction and carry their transaction block; tombstones and
+// snapshot rows carry none and are not counted.
+func TestTransactionMetadata(t *testing.T) {
+	c := &Converter{Prefix: "p", Connector: "mariadb", Version: "test", Tombstones: true, Txn: NewTxnMeta("p"),
+		Now: func() time.Time { return time.Unix(1700000000, 0) }, JSON: envelope.JSONOptions{Cache: &envelope.SourceCache{}}}
+	tb := testTable(t)
+	other := testTable(t)
+	other.Name = "u"
+	at := time.Unix(1699999999, 0)
+	ch := func(tb *binlog.Table, kind binlog.Kind, rows ...[]any) *binlog.Change {
+		return &binlog.Change{Table: tb, Kind: kind, Rows: rows, GTID: "0-1-5", File: "bin.1", Pos: 100, Time: at}
+	}
+	var msgs []kafka.Message
+	for _, change := range []*binlog.Change{
+		ch(tb, binlog.Read, []any{int32(9), "s"}),
+		ch(tb, binlog.Insert, []any{int32(1), "a"}, []any{int32(2), nil}),
+		ch(other, binlog.Update, []any{int32(1), "a"}, []any{int32(1), "b"}),
+		ch(tb, binlog.Update, []any{int32(2), nil}, []any{int32(3), nil}),
+	} {
+		out, err := c.Append(nil, change)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, out...)
+	}
+	end, err := c.End(nil, time.Unix(1700000001, 0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs = append(msgs, end...)
+	if again, _ := c.End(nil, time.Unix(1700000001, 0)); len(again) != 0 {
+		t.Errorf("a second End wrote %d records", len(again))
+	}
+	var got []string
+	for _, m := range msgs {
+		switch {
+		case m.Topic == "p.transaction":
+			got = append(got, string(m.Key)+" "+string(m.Value))
+		case m.Value == nil:
+			got = append(got, m.Topic+" tombstone")
+		default:
+			ev, err := envelope.DecodeEnvelopeJSON(m.Value, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, fmt.Sprintf("%s %s %+v", m.Topic, ev.Op, ev.Transaction))
+		}
+	}
+	want := []string{
+		"p.db.t r <nil>",
+		`{"id":"0-1-5"} {"status":"BEGIN","id":"0-1-5","event_count":null,"data_collections":null,"ts_ms":1699999999000}`,
+		"p.db.t c &{ID:0-1-5 TotalOrder:1 DataCollectionOrder:1}",
+		"p.db.t c &{ID:0-1-5 TotalOrder:2 DataCollectionOrder:2}",
+		"p.db.u u &{ID:0-1-5 TotalOrder:3 DataCollectionOrder:1}",
+		"p.db.t d &{ID:0-1-5 TotalOrder:4 DataCollectionOrder:3}",
+		"p.db.t tombstone",
+		"p.db.t c &{ID:0-1-5 TotalOrder:5 DataCollectionOrder:4}",
+		`{"id":"0-1-5"} {"status":"END","id":"0-1-5","event_count":5,"data_collections":[{"data_collection":"db.t","event_count":4},{"data_collection":"db.u","event_count":1}],"ts_ms":1700000001000}`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }

@@ -183,7 +183,7 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		conv: &convert.Converter{Prefix: cfg.TopicPrefix, Connector: cfg.ConnectorName(),
 			Version: "tandem-" + buildinfo.Version, Tombstones: cfg.Events.Tombstones, Schemas: cfg.SchemaOptions(),
 			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric",
-				Cache: &envelope.SourceCache{}}, Headers: contextHeaders(cfg)},
+				Cache: &envelope.SourceCache{}}, Headers: contextHeaders(cfg), Txn: txnMeta(cfg)},
 		producer: producer, tracker: tracker, metrics: m,
 	}
 
@@ -323,6 +323,16 @@ func (h *handler) Rows(ctx context.Context, ch *binlog.Change) error {
 	if h.buf, err = h.conv.Append(h.buf, ch); err != nil {
 		return fmt.Errorf("%w: %w", ErrPermanent, err)
 	}
+	bytes := h.track(from)
+	h.metrics.Observe(ch.Table.DB, ch.Table.Name, len(h.buf)-from, bytes, ch.Time)
+	if len(h.buf) >= flushAt {
+		return h.Flush(ctx)
+	}
+	return nil
+}
+
+// track makes the records appended since from part of the open transaction and returns their bytes.
+func (h *handler) track(from int) int {
 	if h.tx == nil {
 		h.tx = h.tracker.Open()
 	}
@@ -332,15 +342,19 @@ func (h *handler) Rows(ctx context.Context, ch *binlog.Change) error {
 		bytes += len(h.buf[i].Key) + len(h.buf[i].Value)
 	}
 	h.tracker.Add(h.tx, len(h.buf)-from)
-	h.metrics.Observe(ch.Table.DB, ch.Table.Name, len(h.buf)-from, bytes, ch.Time)
-	if len(h.buf) >= flushAt {
-		return h.Flush(ctx)
-	}
-	return nil
+	return bytes
 }
 
 func (h *handler) Commit(ctx context.Context, pos binlog.Position, t time.Time) error {
 	h.metrics.ObserveLag(t)
+	from := len(h.buf)
+	var err error
+	if h.buf, err = h.conv.End(h.buf, t); err != nil {
+		return fmt.Errorf("%w: %w", ErrPermanent, err)
+	}
+	if len(h.buf) > from {
+		h.track(from)
+	}
 	return h.Checkpoint(ctx, checkpoint.State{Position: pos})
 }
 
@@ -487,4 +501,12 @@ func contextHeaders(cfg *config.Config) []kafka.Header {
 		return nil
 	}
 	return convert.ContextHeaders(cfg.TopicPrefix, cfg.Name, uuid.NewString())
+}
+
+// txnMeta follows transactions for Debezium's transaction metadata, when asked for.
+func txnMeta(cfg *config.Config) *convert.TxnMeta {
+	if !cfg.Events.TransactionMetadata {
+		return nil
+	}
+	return convert.NewTxnMeta(cfg.TopicPrefix)
 }

@@ -1,0 +1,122 @@
+package convert
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/tandemcdc/tandem/envelope"
+)
+
+// Debezium's transaction metadata schemas (provide.transaction.metadata=true): the key and value of the
+// BEGIN and END records on <prefix>.transaction.
+var (
+	txnKeySchema = &envelope.Schema{Type: envelope.Struct, Name: "io.debezium.connector.common.TransactionMetadataKey",
+		Fields: []envelope.Field{{Name: "id", Schema: &envelope.Schema{Type: envelope.String}}}}
+	txnCollectionSchema = &envelope.Schema{Type: envelope.Struct, Name: "event.collection", Version: 1,
+		Fields: []envelope.Field{
+			{Name: "data_collection", Schema: &envelope.Schema{Type: envelope.String}},
+			{Name: "event_count", Schema: &envelope.Schema{Type: envelope.Int64}},
+		}}
+	txnValueSchema = &envelope.Schema{Type: envelope.Struct, Name: "io.debezium.connector.common.TransactionMetadataValue",
+		Fields: []envelope.Field{
+			{Name: "status", Schema: &envelope.Schema{Type: envelope.String}},
+			{Name: "id", Schema: &envelope.Schema{Type: envelope.String}},
+			{Name: "event_count", Schema: &envelope.Schema{Type: envelope.Int64, Optional: true}},
+			{Name: "data_collections", Schema: &envelope.Schema{Type: envelope.Array, Optional: true, Items: txnCollectionSchema}},
+			{Name: "ts_ms", Schema: &envelope.Schema{Type: envelope.Int64}},
+		}}
+)
+
+// TxnMeta follows the transaction being converted, for Debezium's transaction metadata: a BEGIN record
+// before its first change event, the transaction block (id, total_order, data_collection_order) in each
+// of its change events, and an END record with the event counts per table at its commit. Snapshot rows
+// and tombstones are not counted, as in Debezium. The id is the transaction's GTID, or
+// "file=<file>,pos=<pos>" of its first rows event without GTIDs.
+//
+// Orders count from the transaction's start: the source always resumes at a transaction boundary, so a
+// transaction read again after a restart is written again whole, with the same orders.
+type TxnMeta struct {
+	Topic       string // <prefix>.transaction
+	id          string
+	open        bool
+	total       int64
+	collections []string // in the order first seen
+	counts      map[string]int64
+}
+
+// NewTxnMeta returns the transaction metadata of a connector writing under the topic prefix.
+func NewTxnMeta(prefix string) *TxnMeta {
+	return &TxnMeta{Topic: prefix + ".transaction", counts: map[string]int64{}}
+}
+
+// next counts one change event of the collection db.table and returns its transaction block.
+func (m *TxnMeta) next(collection string) *envelope.Transaction {
+	if _, seen := m.counts[collection]; !seen {
+		m.collections = append(m.collections, collection)
+	}
+	m.counts[collection]++
+	m.total++
+	return &envelope.Transaction{ID: m.id, TotalOrder: m.total, DataCollectionOrder: m.counts[collection]}
+}
+
+// begin opens a transaction and appends its BEGIN record.
+func (m *TxnMeta) begin(dst []kafka.Message, id string, t time.Time, opt envelope.JSONOptions) ([]kafka.Message, error) {
+	m.id, m.open, m.total = id, true, 0
+	m.collections = m.collections[:0]
+	clear(m.counts)
+	return m.record(dst, []any{"BEGIN", id, nil, nil, t.UnixMilli()}, opt)
+}
+
+// end closes the open transaction, if any, and appends its END record.
+func (m *TxnMeta) end(dst []kafka.Message, t time.Time, opt envelope.JSONOptions) ([]kafka.Message, error) {
+	if !m.open {
+		return dst, nil
+	}
+	m.open = false
+	colls := make([]any, len(m.collections))
+	for i, c := range m.collections {
+		colls[i] = []any{c, m.counts[c]}
+	}
+	return m.record(dst, []any{"END", m.id, m.total, colls, t.UnixMilli()}, opt)
+}
+
+func (m *TxnMeta) record(dst []kafka.Message, value []any, opt envelope.JSONOptions) ([]kafka.Message, error) {
+	key, err := appendJSON(nil, txnKeySchema, []any{m.id}, opt.Schemas)
+	if err != nil {
+		return dst, err
+	}
+	val, err := appendJSON(nil, txnValueSchema, value, opt.Schemas)
+	if err != nil {
+		return dst, err
+	}
+	return append(dst, kafka.Message{Topic: m.Topic, Key: key, Value: val}), nil
+}
+
+// appendJSON appends v of schema s as JsonConverter writes it, with or without the schema.
+func appendJSON(dst []byte, s *envelope.Schema, v any, withSchema bool) ([]byte, error) {
+	var err error
+	if withSchema {
+		dst = append(dst, `{"schema":`...)
+		if dst, err = envelope.AppendSchemaJSON(dst, s); err != nil {
+			return dst, err
+		}
+		dst = append(dst, `,"payload":`...)
+	}
+	if dst, err = envelope.AppendValueJSON(dst, s, v, false); err != nil {
+		return dst, fmt.Errorf("%s: %w", s.Name, err)
+	}
+	if withSchema {
+		dst = append(dst, '}')
+	}
+	return dst, nil
+}
+
+// txnID is a transaction's id: its GTID, else the binlog position of its first rows event.
+func txnID(gtid, file string, pos uint32) string {
+	if gtid != "" {
+		return gtid
+	}
+	return fmt.Sprintf("file=%s,pos=%d", file, pos)
+}
