@@ -42,8 +42,8 @@ type Env struct {
 	KafkaSecureBrokers                 []string
 	KafkaTLSCA                         string
 	KafkaPlainUser, KafkaPlainPassword string
-	// KafkaClientLibs is a folder of Kafka's Java client jars, to run a transactional producer; empty
-	// when there is none (the transactions test is skipped).
+	// KafkaClientLibs is a folder of Kafka's Java jars (clients, connect-api, connect-json), to run a
+	// transactional producer and the JsonConverter oracle; empty when there is none (those tests are skipped).
 	KafkaClientLibs string
 }
 
