@@ -158,6 +158,21 @@ func ConvertUntyped(sc *Schema, v any) (any, error) {
 		if sc.Type == Boolean {
 			return x, nil
 		}
+		// A BOOLEAN column Debezium parsed from DDL is true/false; the target's TINYINT(1) is an integer.
+		var n int64
+		if x {
+			n = 1
+		}
+		switch sc.Type {
+		case Int8:
+			return int8(n), nil
+		case Int16:
+			return int16(n), nil
+		case Int32:
+			return int32(n), nil
+		case Int64:
+			return n, nil
+		}
 	case json.Number:
 		if bits := intBits(sc.Type); bits > 0 {
 			if n, ok := parseInt([]byte(x), bits); ok {

@@ -59,3 +59,22 @@ func TestCachedSchemaCheckedPerUse(t *testing.T) {
 		}
 	}
 }
+
+// TestConvertUntypedBoolToInteger: Debezium writes a column it parsed as BOOLEAN (a TINYINT(1) created
+// with BOOLEAN in its DDL) as true/false; without schemas the sink reads the target's TINYINT(1) as an
+// integer type, so true and false are 1 and 0.
+func TestConvertUntypedBoolToInteger(t *testing.T) {
+	for _, c := range []struct {
+		typ  Type
+		in   bool
+		want any
+	}{{Int8, true, int8(1)}, {Int16, false, int16(0)}, {Int32, true, int32(1)}, {Int64, true, int64(1)}} {
+		got, err := ConvertUntyped(&Schema{Type: c.typ}, c.in)
+		if err != nil || got != c.want {
+			t.Errorf("%s %v: %#v, %v; want %#v", c.typ, c.in, got, err, c.want)
+		}
+	}
+	if _, err := ConvertUntyped(&Schema{Type: String}, true); err == nil {
+		t.Error("a boolean converted to a string")
+	}
+}
