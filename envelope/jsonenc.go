@@ -10,11 +10,17 @@ import (
 
 // AppendSchemaJSON appends s in Kafka Connect JsonConverter's schema form: for every schema the members
 // type, fields|items|keys+values, optional, name, version, doc, parameters, default, in that order.
+// Decimal defaults are written in base64, as JsonConverter's default decimal.format does.
 func AppendSchemaJSON(dst []byte, s *Schema) ([]byte, error) {
-	return appendSchema(dst, s, "")
+	return appendSchema(dst, s, "", false)
 }
 
-func appendSchema(dst []byte, s *Schema, field string) ([]byte, error) {
+// AppendSchemaJSONNumeric is AppendSchemaJSON with decimal.format=NUMERIC: Decimal defaults are numbers.
+func AppendSchemaJSONNumeric(dst []byte, s *Schema) ([]byte, error) {
+	return appendSchema(dst, s, "", true)
+}
+
+func appendSchema(dst []byte, s *Schema, field string, numeric bool) ([]byte, error) {
 	var err error
 	dst = append(dst, `{"type":`...)
 	dst = appendString(dst, string(s.Type))
@@ -25,23 +31,23 @@ func appendSchema(dst []byte, s *Schema, field string) ([]byte, error) {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			if dst, err = appendSchema(dst, f.Schema, f.Name); err != nil {
+			if dst, err = appendSchema(dst, f.Schema, f.Name, numeric); err != nil {
 				return dst, err
 			}
 		}
 		dst = append(dst, ']')
 	case Array:
 		dst = append(dst, `,"items":`...)
-		if dst, err = appendSchema(dst, s.Items, ""); err != nil {
+		if dst, err = appendSchema(dst, s.Items, "", numeric); err != nil {
 			return dst, err
 		}
 	case Map:
 		dst = append(dst, `,"keys":`...)
-		if dst, err = appendSchema(dst, s.Keys, ""); err != nil {
+		if dst, err = appendSchema(dst, s.Keys, "", numeric); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"values":`...)
-		if dst, err = appendSchema(dst, s.Values, ""); err != nil {
+		if dst, err = appendSchema(dst, s.Values, "", numeric); err != nil {
 			return dst, err
 		}
 	}
@@ -73,7 +79,7 @@ func appendSchema(dst []byte, s *Schema, field string) ([]byte, error) {
 	}
 	if s.Default != nil {
 		dst = append(dst, `,"default":`...)
-		if dst, err = appendValue(dst, s, s.Default, false); err != nil {
+		if dst, err = appendValue(dst, s, s.Default, numeric); err != nil {
 			return dst, fmt.Errorf("default of %s: %w", fieldOr(field, s), err)
 		}
 	}

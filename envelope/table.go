@@ -10,8 +10,10 @@ type Table struct {
 	Envelope *Schema
 	keyIdx   []int // positions of the key fields in the row struct
 
-	keySchemaJSON []byte
-	envSchemaJSON []byte
+	// The schemas' JSON forms, with Decimal defaults in base64 and, for decimal.format=NUMERIC, as numbers
+	// (the same bytes when no Decimal field has a default).
+	keySchemaJSON, keySchemaNumeric []byte
+	envSchemaJSON, envSchemaNumeric []byte
 }
 
 // NewTable builds the schemas of table db.table under the topic prefix, as Debezium names them:
@@ -57,14 +59,28 @@ func NewTableFromSchemas(key, envelope *Schema) (*Table, error) {
 			}
 			t.keyIdx = append(t.keyIdx, i)
 		}
-		if t.keySchemaJSON, err = AppendSchemaJSON(nil, key); err != nil {
+		if t.keySchemaJSON, t.keySchemaNumeric, err = schemaForms(key); err != nil {
 			return nil, err
 		}
 	}
-	if t.envSchemaJSON, err = AppendSchemaJSON(nil, envelope); err != nil {
+	if t.envSchemaJSON, t.envSchemaNumeric, err = schemaForms(envelope); err != nil {
 		return nil, err
 	}
 	return t, nil
+}
+
+// schemaForms returns the JSON of s with Decimal defaults in base64 and as numbers.
+func schemaForms(s *Schema) (base64, numeric []byte, err error) {
+	if base64, err = AppendSchemaJSON(nil, s); err != nil {
+		return nil, nil, err
+	}
+	if numeric, err = AppendSchemaJSONNumeric(nil, s); err != nil {
+		return nil, nil, err
+	}
+	if string(numeric) == string(base64) {
+		numeric = base64
+	}
+	return base64, numeric, nil
 }
 
 // Row returns the row struct schema (the type of before and after).
@@ -100,7 +116,11 @@ func (t *Table) AppendKeyJSON(dst []byte, key []any, opt JSONOptions) ([]byte, b
 	var err error
 	if opt.Schemas {
 		dst = append(dst, `{"schema":`...)
-		dst = append(dst, t.keySchemaJSON...)
+		if opt.DecimalNumeric {
+			dst = append(dst, t.keySchemaNumeric...)
+		} else {
+			dst = append(dst, t.keySchemaJSON...)
+		}
 		dst = append(dst, `,"payload":`...)
 	}
 	if dst, err = appendValue(dst, t.Key, key, opt.DecimalNumeric); err != nil {
@@ -118,7 +138,11 @@ func (t *Table) AppendEnvelopeJSON(dst []byte, ev *Envelope, opt JSONOptions) ([
 	var err error
 	if opt.Schemas {
 		dst = append(dst, `{"schema":`...)
-		dst = append(dst, t.envSchemaJSON...)
+		if opt.DecimalNumeric {
+			dst = append(dst, t.envSchemaNumeric...)
+		} else {
+			dst = append(dst, t.envSchemaJSON...)
+		}
 		dst = append(dst, `,"payload":`...)
 	}
 	if dst, err = appendEnvelopePayload(dst, t.Envelope, ev, opt); err != nil {

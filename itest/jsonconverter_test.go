@@ -42,8 +42,8 @@ func TestJsonConverterReadsSourceRecords(t *testing.T) {
 		src            *Proc
 	}
 	runs := []*run{
-		{format: "on", events: "schemas: true"},
-		{format: "off", events: "schemas: false"},
+		{format: "on", events: "schemas: true, transaction_metadata: true"},
+		{format: "off", events: "schemas: false, transaction_metadata: true"},
 		{format: "numeric", events: "schemas: true, decimal_format: numeric, bigint_unsigned_mode: precise"},
 	}
 	for _, r := range runs {
@@ -103,7 +103,11 @@ func TestJsonConverterReadsSourceRecords(t *testing.T) {
 			value      []byte
 		}
 		var keyHeaders []keyHeader
-		for _, topic := range []string{r.topic, "__debezium-heartbeat." + r.prefix} {
+		topics := []string{r.topic, "__debezium-heartbeat." + r.prefix}
+		if strings.Contains(r.events, "transaction_metadata: true") {
+			topics = append(topics, r.prefix+".transaction")
+		}
+		for _, topic := range topics {
 			msgs := rawTopic(ctx, t, env, topic)
 			if topic == r.topic && len(msgs) != want {
 				t.Errorf("%s holds %d records, want %d", topic, len(msgs), want)

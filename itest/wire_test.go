@@ -72,3 +72,79 @@ func maps(m map[string]string) map[string]string {
 	}
 	return out
 }
+
+// TestSourceTransactionMetadata: with events.transaction_metadata, each streamed transaction is framed by
+// BEGIN and END records on <prefix>.transaction, keyed by its id (the GTID), the END counting its change
+// events per table; every change event carries its transaction block with 1-based orders. Snapshot rows
+// carry none.
+func TestSourceTransactionMetadata(t *testing.T) {
+	env := LoadEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, admin, "itest_txmeta")
+	prefix := UniqueName("txmeta")
+	a, b := "`"+db+"`.a", "`"+db+"`.b"
+	mustExec(t, admin, "CREATE TABLE "+a+" (id INT PRIMARY KEY, v INT)", "CREATE TABLE "+b+" (id INT PRIMARY KEY, v INT)",
+		"INSERT INTO "+a+" VALUES (100, 0)")
+	src := startSourceAs(t, env, prefix, db, "", sourceLogin{user: env.CDCUser, password: env.CDCPassword,
+		kafkaYAML: "events:\n  transaction_metadata: true\n"})
+	waitStreaming(t, env, src, prefix)
+	tx, err := admin.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"INSERT INTO " + a + " VALUES (1, 1), (2, 2)", "INSERT INTO " + b + " VALUES (1, 1)",
+		"UPDATE " + a + " SET v = 3 WHERE id = 1"} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	mustExec(t, admin, "DELETE FROM "+b+" WHERE id = 1")
+	var gtid string
+	if err := admin.QueryRowContext(ctx, "SELECT @@gtid_binlog_pos").Scan(&gtid); err != nil && env.Flavor == "mariadb" {
+		t.Fatal(err)
+	}
+	txTopic := prefix + ".transaction"
+	WaitFor(t, time.Minute, "four transaction records", func() bool { return TopicSize(ctx, env, txTopic) >= 4 })
+	src.Stop(30 * time.Second)
+
+	var got []string
+	for _, m := range rawTopic(ctx, t, env, txTopic) {
+		ev, err := parseJSON(m.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := ev.(map[string]any)["payload"].(map[string]any)
+		got = append(got, fmt.Sprintf("%s %v %v", p["status"], p["event_count"], p["data_collections"]))
+	}
+	want := []string{
+		"BEGIN <nil> <nil>",
+		fmt.Sprintf("END 4 [map[data_collection:%s.a event_count:3] map[data_collection:%s.b event_count:1]]", db, db),
+		"BEGIN <nil> <nil>",
+		fmt.Sprintf("END 1 [map[data_collection:%s.b event_count:1]]", db),
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("transaction records:\n got %q\nwant %q", got, want)
+	}
+	var blocks []string
+	for _, table := range []string{"a", "b"} {
+		for _, r := range ReadTopic(ctx, t, env, prefix+"."+db+"."+table) {
+			if r.Event == nil {
+				continue
+			}
+			if r.Event.Transaction == nil {
+				blocks = append(blocks, fmt.Sprintf("%s %s nil", table, r.Event.Op))
+				continue
+			}
+			blocks = append(blocks, fmt.Sprintf("%s %s %d/%d", table, r.Event.Op, r.Event.Transaction.TotalOrder, r.Event.Transaction.DataCollectionOrder))
+		}
+	}
+	wantBlocks := []string{"a r nil", "a c 1/1", "a c 2/2", "a u 4/3", "b c 3/1", "b d 1/1"}
+	if fmt.Sprint(blocks) != fmt.Sprint(wantBlocks) {
+		t.Errorf("transaction blocks:\n got %v\nwant %v", blocks, wantBlocks)
+	}
+}
