@@ -91,6 +91,9 @@ type Config struct {
 	Heartbeat   time.Duration
 	ReadTimeout time.Duration
 	Logger      *slog.Logger // for go-mysql's own messages
+	// SchemaChanges hands DDL statements that changed captured tables to the handler, which must then be
+	// a SchemaHandler.
+	SchemaChanges bool
 }
 
 // Reader streams one server's binlog.
@@ -244,6 +247,11 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 		case !strings.EqualFold(q, "COMMIT"):
 			// DDL: the next TABLE_MAP of an altered table comes with a new table id and its new columns.
 			r.tables.forget(string(e.Schema))
+			if sh, ok := h.(SchemaHandler); ok && r.cfg.SchemaChanges {
+				if err := r.schemaChange(ctx, st, ev, e, sh); err != nil {
+					return err
+				}
+			}
 		}
 		return r.commit(ctx, st, ev, e.GSet, h)
 	case *replication.XIDEvent:
@@ -262,6 +270,30 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 		}
 	}
 	return nil
+}
+
+// schemaChange hands a DDL statement that changed captured tables to the handler, with the tables as the
+// catalog shows them now.
+func (r *Reader) schemaChange(ctx context.Context, st *state, ev *replication.BinlogEvent, e *replication.QueryEvent, h SchemaHandler) error {
+	ddl := &DDL{Database: string(e.Schema), Statement: string(e.Query), GTID: st.gtid, File: st.file,
+		Pos: ev.Header.LogPos - ev.Header.EventSize, ServerID: ev.Header.ServerID, Thread: e.SlaveProxyID,
+		Time: time.Unix(int64(ev.Header.Timestamp), 0)}
+	for _, tc := range ddlTables(ddl.Database, ddl.Statement) {
+		if !r.tables.filter.Captures(tc.DB, tc.Name) {
+			continue
+		}
+		if tc.Type != "DROP" {
+			var err error
+			if tc.Table, err = r.tables.describeShape(ctx, tc.DB, tc.Name); err != nil {
+				return err
+			}
+		}
+		ddl.Tables = append(ddl.Tables, tc)
+	}
+	if len(ddl.Tables) == 0 {
+		return nil
+	}
+	return h.Schema(ctx, ddl)
 }
 
 func (r *Reader) commit(ctx context.Context, st *state, ev *replication.BinlogEvent, gset mysql.GTIDSet, h Handler) error {

@@ -84,6 +84,7 @@ type Events struct {
 	Tombstones          bool          `yaml:"tombstones" help:"write a tombstone after each delete (tombstones.on.delete)"`
 	Connector           string        `yaml:"connector" help:"source.connector and source schema name: mysql or mariadb (default: the flavor)"`
 	TransactionMetadata bool          `yaml:"transaction_metadata" help:"BEGIN/END records on <topic_prefix>.transaction and the transaction block in every change event (provide.transaction.metadata)"`
+	SchemaChanges       bool          `yaml:"schema_changes" help:"write each DDL statement that changes captured tables to the topic named topic_prefix (include.schema.changes)"`
 	ContextHeaders      bool          `yaml:"context_headers" help:"write Debezium 3.4's __debezium.context.* headers (connectorLogicalName, taskId, connectorName, runId) on every record"`
 	HeartbeatInterval   time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
 }

@@ -177,7 +177,7 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 	reader := binlog.NewReader(binlog.Config{
 		Flavor: cfg.MySQL.Flavor, Addr: cfg.MySQL.Addr, User: cfg.MySQL.User, Password: cfg.MySQL.Password,
 		ServerID: cfg.MySQL.ServerID, TLS: mysqlTLS, Heartbeat: cfg.MySQL.Heartbeat, ReadTimeout: cfg.MySQL.ReadTimeout,
-		Logger: quiet(log),
+		Logger: quiet(log), SchemaChanges: cfg.Events.SchemaChanges,
 	}, deps.DB, cfg.TopicPrefix, cfg.ConnectorName(), cfg.SchemaOptions(), filter)
 	h := &handler{
 		conv: &convert.Converter{Prefix: cfg.TopicPrefix, Connector: cfg.ConnectorName(),
@@ -185,6 +185,14 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric",
 				Cache: &envelope.SourceCache{}}, Headers: contextHeaders(cfg), Txn: txnMeta(cfg)},
 		producer: producer, tracker: tracker, metrics: m,
+	}
+	if cfg.Events.SchemaChanges {
+		// Debezium's schema change topic has one partition, so DDL keeps its order for every reader.
+		client := &kafka.Client{Addr: kafka.TCP(cfg.Kafka.Brokers...), Transport: deps.Transport, Timeout: 10 * time.Second}
+		if err := produce.EnsureTopic(ctx, client, cfg.TopicPrefix, 1, cfg.Kafka.ReplicationFactor, "delete"); err != nil {
+			return err
+		}
+		h.schemaChanges = convert.NewSchemaChanges(cfg.TopicPrefix, cfg.ConnectorName())
 	}
 
 	m.SetHealthy(true)
@@ -303,12 +311,13 @@ func acknowledge(tracker *checkpoint.Tracker, m *metrics.Metrics, msgs []kafka.M
 
 // handler turns binlog changes into records and follows each transaction to its acknowledgement.
 type handler struct {
-	conv     *convert.Converter
-	producer *produce.Producer
-	tracker  *checkpoint.Tracker
-	metrics  *metrics.Metrics
-	tx       *checkpoint.Txn
-	buf      []kafka.Message
+	conv          *convert.Converter
+	schemaChanges *convert.SchemaChanges // nil unless events.schema_changes
+	producer      *produce.Producer
+	tracker       *checkpoint.Tracker
+	metrics       *metrics.Metrics
+	tx            *checkpoint.Txn
+	buf           []kafka.Message
 }
 
 // flushAt is how many records the handler gathers before it hands them to the producer at once.
@@ -343,6 +352,19 @@ func (h *handler) track(from int) int {
 	}
 	h.tracker.Add(h.tx, len(h.buf)-from)
 	return bytes
+}
+
+var _ binlog.SchemaHandler = (*handler)(nil)
+
+// Schema writes the schema change record of a DDL statement; it is part of the statement's transaction.
+func (h *handler) Schema(_ context.Context, ddl *binlog.DDL) error {
+	from := len(h.buf)
+	var err error
+	if h.buf, err = h.schemaChanges.Append(h.buf, h.conv, ddl, time.Now()); err != nil {
+		return fmt.Errorf("%w: schema change at %s:%d: %w", ErrPermanent, ddl.File, ddl.Pos, err)
+	}
+	h.track(from)
+	return nil
 }
 
 func (h *handler) Commit(ctx context.Context, pos binlog.Position, t time.Time) error {
