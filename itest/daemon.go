@@ -61,7 +61,8 @@ type Proc struct {
 // Start runs bin with args and env (added to the test's environment).
 func Start(t testing.TB, bin string, env []string, args ...string) *Proc {
 	t.Helper()
-	logFile, err := os.CreateTemp("", filepath.Base(bin)+"-*.log")
+	// The log lives in the test's own temporary folder; its tail is printed when the test fails.
+	logFile, err := os.CreateTemp(t.TempDir(), filepath.Base(bin)+"-*.log")
 	if err != nil {
 		t.Fatal(err)
 	}
