@@ -98,6 +98,16 @@ func (t *Table) KeyOf(row []any) []any {
 	return key
 }
 
+// IsKeyField reports whether the row struct's field i is a key field.
+func (t *Table) IsKeyField(i int) bool {
+	for _, j := range t.keyIdx {
+		if j == i {
+			return true
+		}
+	}
+	return false
+}
+
 // JSONOptions choose the JSON form, as Kafka Connect's JsonConverter options do.
 type JSONOptions struct {
 	Schemas        bool // schemas.enable: {"schema":…,"payload":…}

@@ -128,11 +128,19 @@ func ddlTables(defaultDB, stmt string) []TableChange {
 			i++
 		}
 		return out
-	case verb == "RENAME" && word(i) == "TABLE":
+	case verb == "RENAME" && (word(i) == "TABLE" || word(i) == "TABLES"):
 		i++
+		if word(i) == "IF" { // MariaDB: RENAME TABLE IF EXISTS
+			i += 2
+		}
 		var out []TableChange
 		for i < len(toks) {
 			odb, otb, next := name(i)
+			if word(next) == "WAIT" { // MariaDB: RENAME TABLE t WAIT n TO u
+				next += 2
+			} else if word(next) == "NOWAIT" {
+				next++
+			}
 			if word(next) != "TO" {
 				break
 			}
@@ -170,13 +178,23 @@ func ddlTokens(s string) []ddlToken {
 		switch {
 		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
+		case strings.HasPrefix(s[i:], "/*!") || strings.HasPrefix(s[i:], "/*M!"):
+			// An executable comment (/*!40000 … */, MariaDB's /*M!100100 … */): its text is part of the
+			// statement; only the version digits and the closing */ go.
+			i += strings.IndexByte(s[i:], '!') + 1
+			for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+				i++
+			}
+			if end := strings.Index(s[i:], "*/"); end >= 0 {
+				s = s[:i+end] + "  " + s[i+end+2:]
+			}
 		case strings.HasPrefix(s[i:], "/*"):
 			end := strings.Index(s[i+2:], "*/")
 			if end < 0 {
 				return out
 			}
 			i += end + 4
-		case strings.HasPrefix(s[i:], "-- ") || c == '#':
+		case strings.HasPrefix(s[i:], "--") && (i+2 == len(s) || s[i+2] <= ' ') || c == '#':
 			end := strings.IndexByte(s[i:], '\n')
 			if end < 0 {
 				return out

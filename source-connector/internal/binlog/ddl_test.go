@@ -21,6 +21,10 @@ func TestDDLTables(t *testing.T) {
 		{"CREATE OR REPLACE TABLE t (id INT)", "[CREATE d.t]"},
 		{"-- comment\nALTER TABLE `t` COMMENT 'ALTER TABLE other'", "[ALTER d.t]"},
 		{"GRANT SELECT ON t TO u", "[]"},
+		{"/*!40000 ALTER TABLE `t` DISABLE KEYS */", "[ALTER d.t]"},
+		{"/*M!100100 RENAME TABLE IF EXISTS a WAIT 5 TO b */", "[ALTER d.b from d.a]"},
+		{"--\tnote\nDROP TABLE x", "[DROP d.x]"},
+		{"ALTER TABLE t COMMENT 'RENAME TO u'", "[ALTER d.t]"},
 	} {
 		var got []string
 		for _, tc := range ddlTables("d", c.stmt) {

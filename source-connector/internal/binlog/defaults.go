@@ -46,6 +46,38 @@ var (
 	currentTime    = regexp.MustCompile(`(?i)^(current_timestamp|now|localtime|localtimestamp)(\(\d*\))?$`)
 )
 
+// unescapeMariaDB undoes the escaping of a quoted default in MariaDB's catalog: a doubled quote, and a
+// backslash before \, n, r, 0 and Z (the server writes these with its append_unescaped).
+func unescapeMariaDB(s string) string {
+	if !strings.ContainsAny(s, "'\\") {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '\'' && i+1 < len(s) && s[i+1] == '\'':
+			i++
+		case c == '\\' && i+1 < len(s):
+			i++
+			switch s[i] {
+			case 'n':
+				c = '\n'
+			case 'r':
+				c = '\r'
+			case '0':
+				c = 0
+			case 'Z':
+				c = 26
+			default:
+				c = s[i]
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
 // catalogDefault reads information_schema.COLUMNS.COLUMN_DEFAULT, which the flavors write differently.
 // MariaDB (10.2.7+) quotes literal strings ('dflt', a quote inside doubled), writes numbers, b'…' and
 // expressions bare, and a NULL default as the word NULL. MySQL writes literals bare, NULL as SQL NULL,
@@ -61,7 +93,7 @@ func catalogDefault(flavor string, text sql.NullString, extra, dataType string) 
 		case s == "NULL":
 			return nil
 		case len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'':
-			return &schemas.ColumnDefault{Literal: strings.ReplaceAll(s[1:len(s)-1], "''", "'")}
+			return &schemas.ColumnDefault{Literal: unescapeMariaDB(s[1 : len(s)-1])}
 		case currentTime.MatchString(s):
 			return &schemas.ColumnDefault{CurrentTimestamp: true}
 		case numericDefault.MatchString(s):

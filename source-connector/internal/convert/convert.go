@@ -53,6 +53,14 @@ type Converter struct {
 	before, after []any
 }
 
+// clock is the connector's time for ts_ms.
+func (c *Converter) clock() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
 // Topic returns the topic of a table.
 func (c *Converter) Topic(db, table string) string {
 	return c.Prefix + "." + db + "." + table
@@ -60,11 +68,7 @@ func (c *Converter) Topic(db, table string) string {
 
 // Append converts every row of ch and appends the records to dst.
 func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Message, error) {
-	now := time.Now
-	if c.Now != nil {
-		now = c.Now
-	}
-	t := now()
+	t := c.clock()
 	tb := ch.Table
 	topic := c.Topic(tb.DB, tb.Name)
 	snapshot := "false"
@@ -82,7 +86,7 @@ func (c *Converter) Append(dst []kafka.Message, ch *binlog.Change) ([]kafka.Mess
 	}
 	if c.Txn != nil && ch.Kind != binlog.Read && !c.Txn.open {
 		var err error
-		if dst, err = c.Txn.begin(dst, txnID(ch.GTID, ch.File, ch.Pos), ch.Time, c.JSON); err != nil {
+		if dst, err = c.Txn.begin(dst, txnID(ch.GTID, ch.File, ch.Pos), ch.Time, c.JSON, c.Headers); err != nil {
 			return dst, err
 		}
 	}
@@ -157,7 +161,7 @@ func (c *Converter) End(dst []kafka.Message, commitTime time.Time) ([]kafka.Mess
 	if c.Txn == nil {
 		return dst, nil
 	}
-	return c.Txn.end(dst, commitTime, c.JSON)
+	return c.Txn.end(dst, commitTime, c.JSON, c.Headers)
 }
 
 // deleteRecords appends a delete event and, when enabled, its tombstone, which carries the same headers.
@@ -188,7 +192,7 @@ func (c *Converter) record(dst []kafka.Message, topic string, tb *binlog.Table, 
 	keyEnd := len(slab)
 	ev.Transaction = nil
 	if c.Txn != nil && ev.Op != envelope.OpRead {
-		ev.Transaction = c.Txn.next(tb.DB + "." + tb.Name)
+		ev.Transaction = c.Txn.next(tb.DB, tb.Name)
 	}
 	if slab, err = tb.Wire.AppendEnvelopeJSON(slab, ev, c.JSON); err != nil {
 		return dst, err
@@ -209,17 +213,19 @@ func (c *Converter) record(dst []kafka.Message, topic string, tb *binlog.Table, 
 const slabSize = 256 << 10
 
 // values converts the binlog values of one row into Connect values, in *buf. A snapshot row's values are
-// written as Debezium writes what it read through JDBC (schemas.Options.FromSnapshot).
+// written as Debezium writes what it read through JDBC (schemas.Options.FromSnapshot), but for its key.
 func (c *Converter) values(buf *[]any, tb *binlog.Table, row []any, snapshot bool) ([]any, error) {
 	if cap(*buf) < len(tb.Columns) {
 		*buf = make([]any, len(tb.Columns))
 	}
 	out := (*buf)[:len(tb.Columns)]
-	convert := c.Schemas.FromBinlog
-	if snapshot {
-		convert = c.Schemas.FromSnapshot
-	}
 	for i, col := range tb.Columns {
+		convert := c.Schemas.FromBinlog
+		// Key columns keep the streamed form: the same row must have the same key bytes, hence the same
+		// partition, in snapshot and streamed records (Debezium's snapshot keys differ there).
+		if snapshot && !tb.Wire.IsKeyField(i) {
+			convert = c.Schemas.FromSnapshot
+		}
 		v, err := convert(col, row[i])
 		if err != nil {
 			return nil, err

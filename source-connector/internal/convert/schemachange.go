@@ -1,8 +1,8 @@
 package convert
 
 import (
+	"math"
 	"strings"
-	"time"
 
 	"github.com/segmentio/kafka-go"
 
@@ -57,34 +57,45 @@ func NewSchemaChanges(prefix, connector string) *SchemaChanges {
 	}
 }
 
-// Append appends the schema change record of ddl.
-func (s *SchemaChanges) Append(dst []kafka.Message, c *Converter, ddl *binlog.DDL, now time.Time) ([]kafka.Message, error) {
-	db := ddl.Database
-	if db == "" && len(ddl.Tables) > 0 {
-		db = ddl.Tables[0].DB
-	}
-	changes := make([]any, len(ddl.Tables))
-	for i, tc := range ddl.Tables {
-		id := `"` + tc.DB + `"."` + tc.Name + `"`
+// Append appends the schema change records of ddl: one per database whose tables it changed, as
+// Debezium groups them, keyed by that database.
+func (s *SchemaChanges) Append(dst []kafka.Message, c *Converter, ddl *binlog.DDL) ([]kafka.Message, error) {
+	now := c.clock()
+	var dbs []string
+	byDB := map[string][]any{}
+	for _, tc := range ddl.Tables {
+		id := quoteID(tc.DB, tc.Name)
 		if tc.OldName != "" {
 			odb, otb, _ := strings.Cut(tc.OldName, ".")
-			id = `"` + odb + `"."` + otb + `",` + id
+			id = quoteID(odb, otb) + "," + id
 		}
-		changes[i] = []any{tc.Type, id, tableValue(tc.Table)}
+		if _, seen := byDB[tc.DB]; !seen {
+			dbs = append(dbs, tc.DB)
+		}
+		byDB[tc.DB] = append(byDB[tc.DB], []any{tc.Type, id, tableValue(tc.Table)})
 	}
-	src := []any{c.Version, c.Connector, c.Prefix, ddl.Time.UnixMilli(), "false", db, nil, ddl.Time.UnixMicro(),
-		ddl.Time.UnixNano(), nil, int64(ddl.ServerID), optional(ddl.GTID), ddl.File, int64(ddl.Pos), int32(0),
-		optionalInt(int64(ddl.Thread)), nil}
-	value := []any{src, now.UnixMilli(), db, nil, ddl.Statement, changes}
-	key, err := appendJSON(nil, s.key, []any{db}, c.JSON.Schemas)
-	if err != nil {
-		return dst, err
+	for _, db := range dbs {
+		src := []any{c.Version, c.Connector, c.Prefix, ddl.Time.UnixMilli(), "false", db, nil, ddl.Time.UnixMicro(),
+			ddl.Time.UnixNano(), nil, int64(ddl.ServerID), optional(ddl.GTID), ddl.File, int64(ddl.Pos), int32(0),
+			optionalInt(int64(ddl.Thread)), nil}
+		value := []any{src, now.UnixMilli(), db, nil, ddl.Statement, byDB[db]}
+		key, err := appendJSON(nil, s.key, nil, []any{db}, c.JSON.Schemas)
+		if err != nil {
+			return dst, err
+		}
+		val, err := appendJSON(nil, s.value, nil, value, c.JSON.Schemas)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, kafka.Message{Topic: s.Topic, Key: key, Value: val, Headers: c.Headers})
 	}
-	val, err := appendJSON(nil, s.value, value, c.JSON.Schemas)
-	if err != nil {
-		return dst, err
-	}
-	return append(dst, kafka.Message{Topic: s.Topic, Key: key, Value: val, Headers: c.Headers}), nil
+	return dst, nil
+}
+
+// quoteID is Debezium's table id: "db"."table", a double quote inside doubled.
+func quoteID(db, table string) string {
+	q := func(s string) string { return `"` + strings.ReplaceAll(s, `"`, `""`) + `"` }
+	return q(db) + "." + q(table)
 }
 
 func tableValue(t *binlog.TableShape) any {
@@ -98,7 +109,7 @@ func tableValue(t *binlog.TableShape) any {
 			typeName += " UNSIGNED"
 		}
 		var length, scale any
-		if c.Length.Valid {
+		if c.Length.Valid && c.Length.Int64 <= math.MaxInt32 { // LONGTEXT's 4294967295 has no int32: null
 			length = int32(c.Length.Int64)
 		}
 		if c.Scale.Valid {

@@ -42,64 +42,76 @@ type TxnMeta struct {
 	id          string
 	open        bool
 	total       int64
-	collections []string // in the order first seen
-	counts      map[string]int64
+	collections [][2]string // db, table in the order first seen
+	counts      map[[2]string]int64
+	block       envelope.Transaction // the block of the event being written, reused
+	keySchema   []byte               // the schemas' JSON, written once
+	valueSchema []byte
 }
 
 // NewTxnMeta returns the transaction metadata of a connector writing under the topic prefix.
 func NewTxnMeta(prefix string) *TxnMeta {
-	return &TxnMeta{Topic: prefix + ".transaction", counts: map[string]int64{}}
+	key, _ := envelope.AppendSchemaJSON(nil, txnKeySchema)
+	value, _ := envelope.AppendSchemaJSON(nil, txnValueSchema)
+	return &TxnMeta{Topic: prefix + ".transaction", counts: map[[2]string]int64{}, keySchema: key, valueSchema: value}
 }
 
-// next counts one change event of the collection db.table and returns its transaction block.
-func (m *TxnMeta) next(collection string) *envelope.Transaction {
-	if _, seen := m.counts[collection]; !seen {
-		m.collections = append(m.collections, collection)
+// next counts one change event of the table db.table and returns its transaction block, valid until the
+// next call.
+func (m *TxnMeta) next(db, table string) *envelope.Transaction {
+	coll := [2]string{db, table}
+	n, seen := m.counts[coll]
+	if !seen {
+		m.collections = append(m.collections, coll)
 	}
-	m.counts[collection]++
+	m.counts[coll] = n + 1
 	m.total++
-	return &envelope.Transaction{ID: m.id, TotalOrder: m.total, DataCollectionOrder: m.counts[collection]}
+	m.block = envelope.Transaction{ID: m.id, TotalOrder: m.total, DataCollectionOrder: n + 1}
+	return &m.block
 }
 
 // begin opens a transaction and appends its BEGIN record.
-func (m *TxnMeta) begin(dst []kafka.Message, id string, t time.Time, opt envelope.JSONOptions) ([]kafka.Message, error) {
+func (m *TxnMeta) begin(dst []kafka.Message, id string, t time.Time, opt envelope.JSONOptions, headers []kafka.Header) ([]kafka.Message, error) {
 	m.id, m.open, m.total = id, true, 0
 	m.collections = m.collections[:0]
 	clear(m.counts)
-	return m.record(dst, []any{"BEGIN", id, nil, nil, t.UnixMilli()}, opt)
+	return m.record(dst, []any{"BEGIN", id, nil, nil, t.UnixMilli()}, opt, headers)
 }
 
 // end closes the open transaction, if any, and appends its END record.
-func (m *TxnMeta) end(dst []kafka.Message, t time.Time, opt envelope.JSONOptions) ([]kafka.Message, error) {
+func (m *TxnMeta) end(dst []kafka.Message, t time.Time, opt envelope.JSONOptions, headers []kafka.Header) ([]kafka.Message, error) {
 	if !m.open {
 		return dst, nil
 	}
 	m.open = false
 	colls := make([]any, len(m.collections))
 	for i, c := range m.collections {
-		colls[i] = []any{c, m.counts[c]}
+		colls[i] = []any{c[0] + "." + c[1], m.counts[c]}
 	}
-	return m.record(dst, []any{"END", m.id, m.total, colls, t.UnixMilli()}, opt)
+	return m.record(dst, []any{"END", m.id, m.total, colls, t.UnixMilli()}, opt, headers)
 }
 
-func (m *TxnMeta) record(dst []kafka.Message, value []any, opt envelope.JSONOptions) ([]kafka.Message, error) {
-	key, err := appendJSON(nil, txnKeySchema, []any{m.id}, opt.Schemas)
+func (m *TxnMeta) record(dst []kafka.Message, value []any, opt envelope.JSONOptions, headers []kafka.Header) ([]kafka.Message, error) {
+	key, err := appendJSON(nil, txnKeySchema, m.keySchema, []any{m.id}, opt.Schemas)
 	if err != nil {
 		return dst, err
 	}
-	val, err := appendJSON(nil, txnValueSchema, value, opt.Schemas)
+	val, err := appendJSON(nil, txnValueSchema, m.valueSchema, value, opt.Schemas)
 	if err != nil {
 		return dst, err
 	}
-	return append(dst, kafka.Message{Topic: m.Topic, Key: key, Value: val}), nil
+	return append(dst, kafka.Message{Topic: m.Topic, Key: key, Value: val, Headers: headers}), nil
 }
 
-// appendJSON appends v of schema s as JsonConverter writes it, with or without the schema.
-func appendJSON(dst []byte, s *envelope.Schema, v any, withSchema bool) ([]byte, error) {
+// appendJSON appends v of schema s as JsonConverter writes it, with or without the schema, whose JSON
+// is schemaJSON (computed here when nil).
+func appendJSON(dst []byte, s *envelope.Schema, schemaJSON []byte, v any, withSchema bool) ([]byte, error) {
 	var err error
 	if withSchema {
 		dst = append(dst, `{"schema":`...)
-		if dst, err = envelope.AppendSchemaJSON(dst, s); err != nil {
+		if schemaJSON != nil {
+			dst = append(dst, schemaJSON...)
+		} else if dst, err = envelope.AppendSchemaJSON(dst, s); err != nil {
 			return dst, err
 		}
 		dst = append(dst, `,"payload":`...)

@@ -194,6 +194,13 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		}
 		h.schemaChanges = convert.NewSchemaChanges(cfg.TopicPrefix, cfg.ConnectorName())
 	}
+	if cfg.Events.TransactionMetadata {
+		// BEGIN and END share a key: compaction would remove the BEGIN, so this topic is never compacted.
+		client := &kafka.Client{Addr: kafka.TCP(cfg.Kafka.Brokers...), Transport: deps.Transport, Timeout: 10 * time.Second}
+		if err := produce.EnsureTopic(ctx, client, h.conv.Txn.Topic, cfg.Kafka.Partitions, cfg.Kafka.ReplicationFactor, "delete"); err != nil {
+			return err
+		}
+	}
 
 	m.SetHealthy(true)
 	g, gctx := errgroup.WithContext(ctx)
@@ -360,7 +367,7 @@ var _ binlog.SchemaHandler = (*handler)(nil)
 func (h *handler) Schema(_ context.Context, ddl *binlog.DDL) error {
 	from := len(h.buf)
 	var err error
-	if h.buf, err = h.schemaChanges.Append(h.buf, h.conv, ddl, time.Now()); err != nil {
+	if h.buf, err = h.schemaChanges.Append(h.buf, h.conv, ddl); err != nil {
 		return fmt.Errorf("%w: schema change at %s:%d: %w", ErrPermanent, ddl.File, ddl.Pos, err)
 	}
 	h.track(from)
@@ -522,8 +529,12 @@ func contextHeaders(cfg *config.Config) []kafka.Header {
 	if !cfg.Events.ContextHeaders {
 		return nil
 	}
-	return convert.ContextHeaders(cfg.TopicPrefix, cfg.Name, uuid.NewString())
+	return convert.ContextHeaders(cfg.TopicPrefix, cfg.Name, runID)
 }
+
+// runID names this run of the connector (Debezium 3.4's __debezium.context.runId): made once per process,
+// so restarts of the stream after a lost connection keep it.
+var runID = uuid.NewString()
 
 // txnMeta follows transactions for Debezium's transaction metadata, when asked for.
 func txnMeta(cfg *config.Config) *convert.TxnMeta {
