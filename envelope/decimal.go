@@ -3,6 +3,7 @@ package envelope
 import (
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -114,6 +115,29 @@ func (d Decimal) String() string {
 		s = "-" + s
 	}
 	return s
+}
+
+// JavaString returns the form Java's BigDecimal.toString gives, which is how Kafka's JsonConverter writes
+// a Decimal with decimal.format=NUMERIC: the plain form, unless the exponent is below -6, then scientific
+// notation ("1E-30", "1.2E-7", "0E-30").
+func (d Decimal) JavaString() string {
+	if d.Unscaled == nil || d.Scale < 0 {
+		return d.String()
+	}
+	coeff := d.Unscaled.String()
+	sign := ""
+	if coeff[0] == '-' {
+		sign, coeff = "-", coeff[1:]
+	}
+	adjusted := len(coeff) - 1 - int(d.Scale)
+	if adjusted >= -6 {
+		return d.String()
+	}
+	out := sign + coeff[:1]
+	if len(coeff) > 1 {
+		out += "." + coeff[1:]
+	}
+	return out + "E" + strconv.Itoa(adjusted)
 }
 
 // twosComplement returns the unscaled value as Java's BigInteger.toByteArray does: minimal big-endian two's

@@ -270,7 +270,7 @@ func TestJavaFloat(t *testing.T) {
 
 func TestAppendStringEscapes(t *testing.T) {
 	got := string(appendString(nil, "a\"b\\c/d\x01\x1f\b\f\n\r\t<>&é😀\xff"))
-	want := `"a\"b\\c/d\u0001\u001F\b\f\n\r\t<>&é😀` + "\uFFFD" + `"`
+	want := `"a\"b\\c/d\u0001\u001F\b\f\n\r\t<>&é\uD83D\uDE00` + "\uFFFD" + `"`
 	if got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
@@ -483,5 +483,22 @@ func TestFloatTypeNames(t *testing.T) {
 			k.Schema.Fields[1].Schema.Type != Float64 {
 			t.Errorf("%v: decoded %#v", names, k.Values)
 		}
+	}
+}
+
+// TestJavaForms: Decimals with decimal.format=NUMERIC print as Java's BigDecimal.toString, and characters
+// outside the BMP as Jackson's surrogate escapes, as Kafka's JsonConverter writes them (measured with it).
+func TestJavaForms(t *testing.T) {
+	for in, want := range map[string]string{"12.34": "12.34", "0.000001": "0.000001", "0.0000001": "1E-7",
+		"0.00000012": "1.2E-7", "-0.000000000000000000000000000001": "-1E-30", "0.000000000000000000000000000000": "0E-30",
+		"99999999.99": "99999999.99", "0": "0", "-5": "-5"} {
+		d, err := ParseDecimal(in)
+		if err != nil || d.JavaString() != want {
+			t.Errorf("%s: %q, %v; want %q", in, d.JavaString(), err, want)
+		}
+	}
+	got := string(appendString(nil, "héllo 😀 €\x01"))
+	if want := `"héllo \uD83D\uDE00 €\u0001"`; got != want {
+		t.Errorf("string %s, want %s", got, want)
 	}
 }

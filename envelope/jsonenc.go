@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -161,7 +162,7 @@ func appendValue(dst []byte, s *Schema, v any, numeric bool) ([]byte, error) {
 				break
 			}
 			if numeric {
-				return append(dst, x.String()...), nil
+				return append(dst, x.JavaString()...), nil
 			}
 			return appendBase64(dst, x.twosComplement()), nil
 		}
@@ -284,6 +285,16 @@ func appendString(dst []byte, s string) []byte {
 				start = i
 				continue
 			}
+			if r > 0xFFFF {
+				// Jackson, which writes Connect's JSON, escapes a character outside the BMP as its
+				// UTF-16 surrogate pair ("\uD83D\uDE00"); the same bytes keep keys co-partitioned.
+				dst = append(dst, s[start:i]...)
+				r1, r2 := utf16.EncodeRune(r)
+				dst = appendU4(appendU4(dst, r1), r2)
+				i += size
+				start = i
+				continue
+			}
 			i += size
 			continue
 		}
@@ -309,6 +320,10 @@ func appendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+func appendU4(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
 // appendJavaFloat writes f as Java's Double.toString / Float.toString do (Jackson's number form):
