@@ -84,6 +84,7 @@ type Events struct {
 	Tombstones         bool          `yaml:"tombstones" help:"write a tombstone after each delete (tombstones.on.delete)"`
 	Connector          string        `yaml:"connector" help:"source.connector and source schema name: mysql or mariadb (default: the flavor)"`
 	HeartbeatInterval  time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
+	MaxQueryBytes      int           `yaml:"max_query_bytes" help:"longest source.query; a longer statement is cut (its leading comment kept whole); 0 = no bound, as Debezium"`
 }
 
 // Snapshot configures the initial copy of the captured tables.
@@ -112,7 +113,7 @@ func Default() *Config {
 			Compression: "none", BatchSize: 2000, BatchBytes: 1 << 20, Linger: 5 * time.Millisecond,
 			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
-			Tombstones: true},
+			Tombstones: true, MaxQueryBytes: 64 << 10},
 		Snapshot:      Snapshot{Mode: "initial", ChunkSize: 10000, ProgressInterval: 10 * time.Second},
 		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
@@ -202,6 +203,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Events.Connector != "" && c.Events.Connector != "mysql" && c.Events.Connector != "mariadb" {
 		bad("events.connector", "%q: want mysql or mariadb", c.Events.Connector)
+	}
+	if c.Events.MaxQueryBytes != 0 && c.Events.MaxQueryBytes < 1024 {
+		bad("events.max_query_bytes", "%d: want 0 (no bound) or at least 1024", c.Events.MaxQueryBytes)
 	}
 	if c.Events.HeartbeatInterval < 0 {
 		bad("events.heartbeat_interval", "must not be negative")
