@@ -372,7 +372,7 @@ func (h *handler) Flush(ctx context.Context) error {
 }
 
 // saveLoop saves the acknowledged position every interval, and once more after the reader stopped and the
-// producer was flushed.
+// producer was flushed. It returns a delivery failure as soon as it sees one.
 func saveLoop(ctx context.Context, readerDone <-chan struct{}, every time.Duration, tracker *checkpoint.Tracker,
 	store checkpoint.Store, log *slog.Logger, m *metrics.Metrics) error {
 	_, saved := tracker.Acked()
@@ -404,6 +404,11 @@ func saveLoop(ctx context.Context, readerDone <-chan struct{}, every time.Durati
 			}
 			return err
 		case <-tick.C:
+			// A record Kafka refused stops the run now, even when the binlog is idle and the reader has no
+			// event to notice it with.
+			if err := tracker.Err(); err != nil {
+				return err
+			}
 			if err := save(ctx); err != nil {
 				return err
 			}
