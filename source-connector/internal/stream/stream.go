@@ -428,7 +428,7 @@ func startPosition(ctx context.Context, cfg *config.Config, db *sql.DB) (binlog.
 // retryable says whether restarting the pipeline may help. Errors from the server that no retry fixes
 // (purged binlog, unknown GTID, bad credentials, missing privileges) are permanent.
 func retryable(err error) bool {
-	if errors.Is(err, binlog.ErrUnsupported) {
+	if errors.Is(err, ErrPermanent) || errors.Is(err, binlog.ErrUnsupported) {
 		return false
 	}
 	var myErr *gomysql.MyError
