@@ -421,9 +421,9 @@ func TestSourceOversizedStatements(t *testing.T) {
 
 	// With kafka.batch_bytes above the broker's limit, the broker refuses the record (here read by a new
 	// source's snapshot): the same stop.
-	src = startSourceAs(t, env, UniqueName("bigq"), db, "", sourceLogin{user: env.CDCUser, password: env.CDCPassword,
+	src = startSourceAs(t, env, UniqueName("bigq"), db, db+`\.t`, sourceLogin{user: env.CDCUser, password: env.CDCPassword,
 		kafkaYAML: "  batch_bytes: 8388608\n  max_in_flight_bytes: 16777216\n"})
-	waitStopped(t, src, time.Minute, "blobs", "message.max.bytes", "Message Size Too Large")
+	waitStopped(t, src, time.Minute, "did not acknowledge", "record of table "+db+".blobs", "message.max.bytes")
 }
 
 // deadAddr returns a loopback address where nothing listens.

@@ -34,10 +34,19 @@ func tooLarge(err error, msgs []kafka.Message, batchBytes int) error {
 	if src, ok := recordSource(largest.Value); ok {
 		where = fmt.Sprintf("a record of table %s.%s (binlog %s:%d, GTID %s)", src.DB, src.Table, src.File, src.Pos, src.GTID)
 	}
-	return fmt.Errorf("%w: %s for topic %s is %d bytes, more than Kafka accepts (%w): raise the broker's "+
-		"message.max.bytes or the topic's max.message.bytes and the source's kafka.batch_bytes (now %d) above it, or "+
-		"leave the large column out (filters.exclude_columns); the source resumes at that change when restarted",
-		ErrPermanent, where, largest.Topic, recordSize(largest), err, batchBytes)
+	what := fmt.Sprintf("%s for topic %s is %d bytes", where, largest.Topic, recordSize(largest))
+	if len(msgs) > 1 {
+		total := 0
+		for i := range msgs {
+			total += recordSize(&msgs[i])
+		}
+		what = fmt.Sprintf("a batch of %d records is %d bytes (the largest, %s for topic %s, %d bytes)",
+			len(msgs), total, where, largest.Topic, recordSize(largest))
+	}
+	return fmt.Errorf("%w: %s, more than Kafka accepts (%w): raise the broker's message.max.bytes or the topic's "+
+		"max.message.bytes above the largest record, and keep the source's kafka.batch_bytes (now %d) between the two, "+
+		"or leave the large column out (filters.exclude_columns); the source resumes at that change when restarted",
+		ErrPermanent, what, err, batchBytes)
 }
 
 func recordSize(m *kafka.Message) int {
