@@ -7,8 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/text/encoding/charmap"
-
 	"github.com/tandemcdc/tandem/envelope"
 )
 
@@ -246,18 +244,6 @@ func bits(c Column, n uint64) any {
 		out[i] = byte(n >> (8 * i))
 	}
 	return out
-}
-
-// decodeText turns column bytes into a UTF-8 string. latin1 is MySQL's cp1252.
-func decodeText(charset string, b []byte) (string, error) {
-	switch charset {
-	case "latin1":
-		out, err := charmap.Windows1252.NewDecoder().Bytes(b)
-		return string(out), err
-	case "", "utf8mb4", "utf8mb3", "utf8", "ascii", "binary":
-		return string(b), nil
-	}
-	return "", fmt.Errorf("character set %s is not supported; use utf8mb4, utf8mb3, latin1 or ascii", charset)
 }
 
 func zeroDate[T int32 | int64](c Column, epoch T) any {

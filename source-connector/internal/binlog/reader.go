@@ -90,7 +90,9 @@ type Config struct {
 	TLS         *tls.Config
 	Heartbeat   time.Duration
 	ReadTimeout time.Duration
-	Logger      *slog.Logger // for go-mysql's own messages
+	// MaxQueryBytes bounds the statement text handed on with each change (0: no bound); see boundQuery.
+	MaxQueryBytes int
+	Logger        *slog.Logger // for go-mysql's own messages
 	// SchemaChanges hands DDL statements that changed captured tables to the handler, which must then be
 	// a SchemaHandler.
 	SchemaChanges bool
@@ -157,7 +159,7 @@ func (r *Reader) Run(ctx context.Context, start Position, h Handler) error {
 		}
 	}
 
-	st := &state{file: start.File}
+	st := &state{file: start.File, resume: start, gset: start.GTID}
 	// While the handler holds records back, reads wait on a context that expires idleFlush after the
 	// first of them: one timer per flush, not per event.
 	var flush flushTimer
@@ -217,6 +219,17 @@ type state struct {
 	gtid    string
 	query   string
 	thread  uint32
+	gset    string // the executed GTID set as of the last event that carried it
+	// inTxn is set inside a transaction: after BEGIN, or after a MariaDB GTID event without the standalone
+	// flag. There, only COMMIT, ROLLBACK and XID end it; SAVEPOINT and the like do not.
+	inTxn bool
+	// resume is where streaming would resume now: after the last transaction boundary.
+	resume Position
+	// xa is the XA transaction being prepared (rows held back until XA COMMIT), nil outside one.
+	xa *xaTxn
+	// prepared are the XA transactions prepared with captured rows and not yet committed or rolled back,
+	// oldest first. While there are any, the position handed on stays before the oldest.
+	prepared []*xaTxn
 }
 
 func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEvent, h Handler) error {
@@ -226,36 +239,48 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 	switch e := ev.Event.(type) {
 	case *replication.RotateEvent:
 		st.file = string(e.NextLogName)
+		r.tables.forget("") // table ids may restart in a new file (a server restart)
+	case *replication.FormatDescriptionEvent:
+		r.tables.forget("")
 	case *replication.MariadbGTIDEvent:
 		st.gtid, st.query, st.thread = e.GTID.String(), "", 0
+		st.inTxn = e.Flags&replication.BINLOG_MARIADB_FL_STANDALONE == 0
+		if e.Flags&mariadbPreparedXA != 0 {
+			st.xa = &xaTxn{before: st.resume}
+		}
 	case *replication.GTIDEvent:
 		u, err := uuid.FromBytes(e.SID)
 		if err != nil {
 			return fmt.Errorf("GTID event: %w", err)
 		}
 		st.gtid, st.query, st.thread = u.String()+":"+strconv.FormatInt(e.GNO, 10), "", 0
+		st.inTxn = false // BEGIN follows for a transaction
 	case *replication.MariadbAnnotateRowsEvent:
-		st.query = string(e.Query)
+		st.query = boundQuery(string(e.Query), r.cfg.MaxQueryBytes)
 	case *replication.RowsQueryEvent:
-		st.query = string(e.Query)
+		st.query = boundQuery(string(e.Query), r.cfg.MaxQueryBytes)
 	case *replication.QueryEvent:
-		q := strings.TrimSpace(string(e.Query))
-		switch {
-		case strings.EqualFold(q, "BEGIN"):
-			st.thread = e.SlaveProxyID
-			return nil
-		case !strings.EqualFold(q, "COMMIT"):
-			// DDL: the next TABLE_MAP of an altered table comes with a new table id and its new columns.
-			r.tables.forget(string(e.Schema))
-			if sh, ok := h.(SchemaHandler); ok && r.cfg.SchemaChanges {
-				if err := r.schemaChange(ctx, st, ev, e, sh); err != nil {
-					return err
-				}
+		if e.GSet != nil {
+			st.gset = e.GSet.String()
+		}
+		return r.query(ctx, st, ev, e, h)
+	case *replication.XIDEvent:
+		if e.GSet != nil {
+			st.gset = e.GSet.String()
+		}
+		if st.xa != nil { // an XA transaction committed in one phase
+			if err := r.release(ctx, st.xa, h); err != nil {
+				return err
 			}
 		}
-		return r.commit(ctx, st, ev, e.GSet, h)
-	case *replication.XIDEvent:
-		return r.commit(ctx, st, ev, e.GSet, h)
+		return r.commit(ctx, st, ev, h)
+	case *replication.GenericEvent:
+		if ev.Header.EventType == replication.XA_PREPARE_LOG_EVENT {
+			return r.xaPrepare(ctx, st, ev, e.Data, h)
+		}
+	case *replication.ExecuteLoadQueryEvent:
+		return fmt.Errorf("%w: LOAD DATA logged as a statement at %s:%d (GTID %s): %s", ErrUnsupported,
+			st.file, st.lastPos, st.gtid, statementAdvice)
 	case *replication.TableMapEvent:
 		if _, err := r.tables.resolve(ctx, e); err != nil {
 			return err
@@ -270,6 +295,70 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 		}
 	}
 	return nil
+}
+
+// query handles a Query event: BEGIN, the end of a transaction (COMMIT, ROLLBACK), the end of an XA
+// transaction, a statement inside a transaction (SAVEPOINT, ROLLBACK TO, RELEASE SAVEPOINT, XA END),
+// a statement that is a transaction of its own (DDL), or DML logged as a statement, which is refused when
+// it may change a captured table.
+func (r *Reader) query(ctx context.Context, st *state, ev *replication.BinlogEvent, e *replication.QueryEvent, h Handler) error {
+	q := strings.TrimSpace(string(e.Query))
+	verb, rest := firstWord(q)
+	switch verb {
+	case "BEGIN":
+		st.thread, st.inTxn = e.SlaveProxyID, true
+		return nil
+	case "COMMIT":
+		if st.xa != nil {
+			if err := r.release(ctx, st.xa, h); err != nil {
+				return err
+			}
+		}
+		return r.commit(ctx, st, ev, h)
+	case "ROLLBACK":
+		if word, _ := firstWord(rest); word == "" || word == "WORK" {
+			// In row format only changes of non-transactional tables, which no rollback undoes, are
+			// logged in a transaction that rolls back: what was published stands.
+			return r.commit(ctx, st, ev, h)
+		}
+	case "XA":
+		word, xid := firstWord(rest)
+		switch word {
+		case "START", "BEGIN": // MySQL logs it; MariaDB flags the GTID event instead
+			st.xa, st.inTxn = &xaTxn{before: st.resume}, true
+			return nil
+		case "COMMIT":
+			xid, onePhase := strings.CutSuffix(strings.TrimSpace(xid), " ONE PHASE")
+			if onePhase && st.xa != nil {
+				if err := r.release(ctx, st.xa, h); err != nil {
+					return err
+				}
+			} else if x := st.resolveXA(strings.TrimSpace(xid)); x != nil {
+				if err := r.release(ctx, x, h); err != nil {
+					return err
+				}
+			}
+			return r.commit(ctx, st, ev, h)
+		case "ROLLBACK":
+			st.resolveXA(strings.TrimSpace(xid))
+			st.xa = nil
+			return r.commit(ctx, st, ev, h)
+		}
+	}
+	if err := r.statementDML(st, e, q); err != nil {
+		return err
+	}
+	if st.inTxn {
+		return nil // SAVEPOINT, ROLLBACK TO, RELEASE SAVEPOINT, XA END, DML of tables not captured, …
+	}
+	// DDL: the next TABLE_MAP of an altered table comes with a new table id and its new columns.
+	r.tables.forget(string(e.Schema))
+	if sh, ok := h.(SchemaHandler); ok && r.cfg.SchemaChanges {
+		if err := r.schemaChange(ctx, st, ev, e, sh); err != nil {
+			return err
+		}
+	}
+	return r.commit(ctx, st, ev, h)
 }
 
 // schemaChange hands a DDL statement that changed captured tables to the handler, with the tables as the
@@ -296,12 +385,15 @@ func (r *Reader) schemaChange(ctx context.Context, st *state, ev *replication.Bi
 	return h.Schema(ctx, ddl)
 }
 
-func (r *Reader) commit(ctx context.Context, st *state, ev *replication.BinlogEvent, gset mysql.GTIDSet, h Handler) error {
-	pos := Position{File: st.file, Pos: ev.Header.LogPos}
-	if gset != nil {
-		pos.GTID = gset.String()
+// commit ends the transaction at ev: streaming may resume after it, unless an XA transaction prepared
+// before it is still open, in which case the position handed on stays before that one.
+func (r *Reader) commit(ctx context.Context, st *state, ev *replication.BinlogEvent, h Handler) error {
+	st.resume = Position{GTID: st.gset, File: st.file, Pos: ev.Header.LogPos}
+	st.gtid, st.query, st.thread, st.inTxn, st.xa = "", "", 0, false, nil
+	pos := st.resume
+	if len(st.prepared) > 0 {
+		pos = st.prepared[0].before
 	}
-	st.gtid, st.query, st.thread = "", "", 0
 	return h.Commit(ctx, pos, time.Unix(int64(ev.Header.Timestamp), 0))
 }
 
@@ -316,13 +408,20 @@ func (r *Reader) rows(ctx context.Context, st *state, ev *replication.BinlogEven
 		replication.MARIADB_WRITE_ROWS_COMPRESSED_EVENT_V1:
 		kind = Insert
 	case replication.UPDATE_ROWS_EVENTv0, replication.UPDATE_ROWS_EVENTv1, replication.UPDATE_ROWS_EVENTv2,
-		replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1, replication.PARTIAL_UPDATE_ROWS_EVENT:
+		replication.MARIADB_UPDATE_ROWS_COMPRESSED_EVENT_V1:
 		kind = Update
 	case replication.DELETE_ROWS_EVENTv0, replication.DELETE_ROWS_EVENTv1, replication.DELETE_ROWS_EVENTv2,
 		replication.MARIADB_DELETE_ROWS_COMPRESSED_EVENT_V1:
 		kind = Delete
+	case replication.PARTIAL_UPDATE_ROWS_EVENT:
+		return fmt.Errorf("%w: %s.%s at %s:%d: a partial JSON update (binlog_row_value_options=PARTIAL_JSON in the "+
+			"writing session) carries no whole row; set binlog_row_value_options='' globally and in the applications' sessions",
+			ErrUnsupported, tb.DB, tb.Name, st.file, ev.Header.LogPos-ev.Header.EventSize)
 	default:
 		return fmt.Errorf("rows event type %s is not supported", ev.Header.EventType)
+	}
+	if err := wholeImage(tb, e, kind, st.file, ev.Header.LogPos-ev.Header.EventSize); err != nil {
+		return err
 	}
 	rows := e.Rows
 	if len(tb.Keep) != int(e.ColumnCount) {
@@ -335,11 +434,15 @@ func (r *Reader) rows(ctx context.Context, st *state, ev *replication.BinlogEven
 			rows[i] = row
 		}
 	}
-	return h.Rows(ctx, &Change{
+	ch := &Change{
 		Table: tb, Kind: kind, Rows: rows, Query: st.query, GTID: st.gtid, File: st.file,
 		Pos: ev.Header.LogPos - ev.Header.EventSize, ServerID: ev.Header.ServerID, Thread: st.thread,
 		Time: time.Unix(int64(ev.Header.Timestamp), 0),
-	})
+	}
+	if st.xa != nil {
+		return st.xa.hold(ch, ev.Header.EventSize)
+	}
+	return h.Rows(ctx, ch)
 }
 
 // Querier is a *sql.DB or a *sql.Conn.

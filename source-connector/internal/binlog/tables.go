@@ -1,10 +1,12 @@
 package binlog
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/go-mysql-org/go-mysql/replication"
@@ -84,32 +86,63 @@ type tables struct {
 	connector string
 	opt       schemas.Options
 	filter    *Filter
-	byID      map[uint64]*Table // nil value: not captured
+	byID      map[uint64]*cachedMap
 	source    *envelope.Schema
 }
 
-func newTables(db *sql.DB, flavor, prefix, connector string, opt schemas.Options, filter *Filter) *tables {
-	return &tables{db: db, flavor: flavor, prefix: prefix, connector: connector, opt: opt, filter: filter,
-		byID: map[uint64]*Table{}, source: envelope.SourceSchema(connector)}
+// cachedMap is the TABLE_MAP a table id stood for when it was last seen, and what it resolved to. Table
+// ids are reused (they restart with the server, and a binlog stretch may span a restart), so every
+// TABLE_MAP is compared with it before it is used.
+type cachedMap struct {
+	ev    *replication.TableMapEvent
+	table *Table // nil: not captured
 }
 
-// forget drops what is known of db's tables (after DDL on it).
+// sameMap reports whether two TABLE_MAP events describe the same table with the same columns.
+func sameMap(a, b *replication.TableMapEvent) bool {
+	return bytes.Equal(a.Table, b.Table) && bytes.Equal(a.Schema, b.Schema) && a.ColumnCount == b.ColumnCount &&
+		bytes.Equal(a.ColumnType, b.ColumnType) && slices.Equal(a.ColumnMeta, b.ColumnMeta) &&
+		bytes.Equal(a.NullBitmap, b.NullBitmap) && bytes.Equal(a.SignednessBitmap, b.SignednessBitmap) &&
+		slices.Equal(a.ColumnCharset, b.ColumnCharset) && slices.Equal(a.DefaultCharset, b.DefaultCharset) &&
+		slices.Equal(a.EnumSetColumnCharset, b.EnumSetColumnCharset) && slices.Equal(a.EnumSetDefaultCharset, b.EnumSetDefaultCharset) &&
+		slices.Equal(a.PrimaryKey, b.PrimaryKey) && slices.Equal(a.PrimaryKeyPrefix, b.PrimaryKeyPrefix) &&
+		slices.Equal(a.GeometryType, b.GeometryType) &&
+		slices.EqualFunc(a.ColumnName, b.ColumnName, bytes.Equal) &&
+		slices.EqualFunc(a.EnumStrValue, b.EnumStrValue, sameValues) &&
+		slices.EqualFunc(a.SetStrValue, b.SetStrValue, sameValues)
+}
+
+func sameValues(a, b [][]byte) bool { return slices.EqualFunc(a, b, bytes.Equal) }
+
+func newTables(db *sql.DB, flavor, prefix, connector string, opt schemas.Options, filter *Filter) *tables {
+	return &tables{db: db, flavor: flavor, prefix: prefix, connector: connector, opt: opt, filter: filter,
+		byID: map[uint64]*cachedMap{}, source: envelope.SourceSchema(connector)}
+}
+
+// forget drops what is known of db's tables (after DDL on it), of every table when db is "" (where table
+// ids may restart: a new binlog file, a format description).
 func (t *tables) forget(db string) {
-	for id, tb := range t.byID {
-		if tb == nil || tb.DB == db || db == "" {
+	if db == "" {
+		clear(t.byID)
+		return
+	}
+	for id, c := range t.byID {
+		if c.table == nil || c.table.DB == db {
 			delete(t.byID, id)
 		}
 	}
 }
 
-// resolve returns the table of a TABLE_MAP event, nil when it is not captured.
+// resolve returns the table of a TABLE_MAP event, nil when it is not captured. The event is checked
+// against the one its table id stood for before: a different table or other columns are resolved anew.
 func (t *tables) resolve(ctx context.Context, ev *replication.TableMapEvent) (*Table, error) {
-	if tb, ok := t.byID[ev.TableID]; ok {
-		return tb, nil
+	if c, ok := t.byID[ev.TableID]; ok && (c.ev == ev || sameMap(c.ev, ev)) {
+		c.ev = ev
+		return c.table, nil
 	}
 	db, name := string(ev.Schema), string(ev.Table)
 	if !t.filter.Captures(db, name) {
-		t.byID[ev.TableID] = nil
+		t.byID[ev.TableID] = &cachedMap{ev: ev}
 		return nil, nil
 	}
 	var jsonCols map[string]bool
@@ -137,7 +170,7 @@ func (t *tables) resolve(ctx context.Context, ev *replication.TableMapEvent) (*T
 	if err != nil {
 		return nil, err
 	}
-	t.byID[ev.TableID] = tb
+	t.byID[ev.TableID] = &cachedMap{ev: ev, table: tb}
 	return tb, nil
 }
 

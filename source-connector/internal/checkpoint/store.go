@@ -130,9 +130,9 @@ func (k *KafkaStore) Load(ctx context.Context) (State, bool, error) {
 	if err := k.ensureTopic(ctx); err != nil {
 		return State{}, false, err
 	}
-	conn, err := k.Dialer.DialLeader(ctx, "tcp", k.Brokers[0], k.Topic, 0)
+	conn, err := k.dialLeader(ctx)
 	if err != nil {
-		return State{}, false, fmt.Errorf("offsets topic %s: %w", k.Topic, err)
+		return State{}, false, err
 	}
 	first, last, err := conn.ReadOffsets()
 	conn.Close()
@@ -168,6 +168,23 @@ func (k *KafkaStore) Load(ctx context.Context) (State, bool, error) {
 			return pos, found, nil
 		}
 	}
+}
+
+// dialLeader connects to the leader of the topic's partition, asking each broker in turn for it: any
+// live broker of the cluster will do.
+func (k *KafkaStore) dialLeader(ctx context.Context) (*kafka.Conn, error) {
+	var errs []error
+	for _, broker := range k.Brokers {
+		conn, err := k.Dialer.DialLeader(ctx, "tcp", broker, k.Topic, 0)
+		if err == nil {
+			return conn, nil
+		}
+		errs = append(errs, fmt.Errorf("through %s: %w", broker, err))
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fmt.Errorf("offsets topic %s: no broker gave its leader: %w", k.Topic, errors.Join(errs...))
 }
 
 func (k *KafkaStore) write(ctx context.Context, value []byte) error {

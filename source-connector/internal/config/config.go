@@ -87,6 +87,7 @@ type Events struct {
 	SchemaChanges       bool          `yaml:"schema_changes" help:"write each DDL statement that changes captured tables to the topic named topic_prefix (include.schema.changes)"`
 	ContextHeaders      bool          `yaml:"context_headers" help:"write Debezium 3.4's __debezium.context.* headers (connectorLogicalName, taskId, connectorName, runId) on every record"`
 	HeartbeatInterval   time.Duration `yaml:"heartbeat_interval" help:"write to __debezium-heartbeat.<topic_prefix> this often; 0 = off"`
+	MaxQueryBytes       int           `yaml:"max_query_bytes" help:"longest source.query; a longer statement is cut (its leading comment kept whole); 0 = no bound, as Debezium"`
 }
 
 // Snapshot configures the initial copy of the captured tables.
@@ -115,7 +116,7 @@ func Default() *Config {
 			Compression: "none", BatchSize: 2000, BatchBytes: 1 << 20, Linger: 5 * time.Millisecond,
 			MaxInFlightBytes: 16 << 20, WriteTimeout: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Events: Events{Schemas: true, DecimalFormat: "base64", DecimalMode: "precise", BigIntUnsignedMode: "long",
-			Tombstones: true, ContextHeaders: true},
+			Tombstones: true, ContextHeaders: true, MaxQueryBytes: 64 << 10},
 		Snapshot:      Snapshot{Mode: "initial", ChunkSize: 10000, ProgressInterval: 10 * time.Second},
 		Offsets:       Offsets{Store: "kafka", Topic: "tandem-source-offsets", FlushInterval: time.Second},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
@@ -205,6 +206,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Events.Connector != "" && c.Events.Connector != "mysql" && c.Events.Connector != "mariadb" {
 		bad("events.connector", "%q: want mysql or mariadb", c.Events.Connector)
+	}
+	if c.Events.MaxQueryBytes != 0 && c.Events.MaxQueryBytes < 1024 {
+		bad("events.max_query_bytes", "%d: want 0 (no bound) or at least 1024", c.Events.MaxQueryBytes)
 	}
 	if c.Events.HeartbeatInterval < 0 {
 		bad("events.heartbeat_interval", "must not be negative")

@@ -169,7 +169,9 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 		ReplicationFactor: cfg.Kafka.ReplicationFactor, CleanupPolicy: cfg.Kafka.CleanupPolicy,
 		Compression: cfg.Kafka.Compression, BatchSize: cfg.Kafka.BatchSize, BatchBytes: cfg.Kafka.BatchBytes,
 		Linger: cfg.Kafka.Linger, MaxInFlightBytes: int64(cfg.Kafka.MaxInFlightBytes), WriteTimeout: cfg.Kafka.WriteTimeout,
-	}, func(msgs []kafka.Message, err error) { acknowledge(tracker, m, msgs, err) })
+	}, func(msgs []kafka.Message, err error) {
+		acknowledge(tracker, m, msgs, tooLarge(err, msgs, cfg.Kafka.BatchBytes))
+	})
 	if err != nil {
 		return err
 	}
@@ -177,14 +179,14 @@ func runOnce(ctx context.Context, cfg *config.Config, deps *Deps, log *slog.Logg
 	reader := binlog.NewReader(binlog.Config{
 		Flavor: cfg.MySQL.Flavor, Addr: cfg.MySQL.Addr, User: cfg.MySQL.User, Password: cfg.MySQL.Password,
 		ServerID: cfg.MySQL.ServerID, TLS: mysqlTLS, Heartbeat: cfg.MySQL.Heartbeat, ReadTimeout: cfg.MySQL.ReadTimeout,
-		Logger: quiet(log), SchemaChanges: cfg.Events.SchemaChanges,
+		MaxQueryBytes: cfg.Events.MaxQueryBytes, Logger: quiet(log), SchemaChanges: cfg.Events.SchemaChanges,
 	}, deps.DB, cfg.TopicPrefix, cfg.ConnectorName(), cfg.SchemaOptions(), filter)
 	h := &handler{
 		conv: &convert.Converter{Prefix: cfg.TopicPrefix, Connector: cfg.ConnectorName(),
 			Version: "tandem-" + buildinfo.Version, Tombstones: cfg.Events.Tombstones, Schemas: cfg.SchemaOptions(),
 			JSON: envelope.JSONOptions{Schemas: cfg.Events.Schemas, DecimalNumeric: cfg.Events.DecimalFormat == "numeric",
 				Cache: &envelope.SourceCache{}}, Headers: contextHeaders(cfg), Txn: txnMeta(cfg)},
-		producer: producer, tracker: tracker, metrics: m,
+		producer: producer, tracker: tracker, metrics: m, batchBytes: cfg.Kafka.BatchBytes,
 	}
 	if cfg.Events.SchemaChanges {
 		// Debezium's schema change topic has one partition, so DDL keeps its order for every reader.
@@ -325,6 +327,8 @@ type handler struct {
 	metrics       *metrics.Metrics
 	tx            *checkpoint.Txn
 	buf           []kafka.Message
+	// batchBytes is kafka.batch_bytes, named when a record is too large.
+	batchBytes int
 }
 
 // flushAt is how many records the handler gathers before it hands them to the producer at once.
@@ -405,14 +409,14 @@ func (h *handler) Flush(ctx context.Context) error {
 	if len(h.buf) == 0 {
 		return nil
 	}
-	err := h.producer.Send(ctx, h.buf)
+	err := tooLarge(h.producer.Send(ctx, h.buf), nil, h.batchBytes)
 	clear(h.buf) // the producer copied the records; drop the references
 	h.buf = h.buf[:0]
 	return err
 }
 
 // saveLoop saves the acknowledged position every interval, and once more after the reader stopped and the
-// producer was flushed.
+// producer was flushed. It returns a delivery failure as soon as it sees one.
 func saveLoop(ctx context.Context, readerDone <-chan struct{}, every time.Duration, tracker *checkpoint.Tracker,
 	store checkpoint.Store, log *slog.Logger, m *metrics.Metrics) error {
 	_, saved := tracker.Acked()
@@ -444,6 +448,11 @@ func saveLoop(ctx context.Context, readerDone <-chan struct{}, every time.Durati
 			}
 			return err
 		case <-tick.C:
+			// A record Kafka refused stops the run now, even when the binlog is idle and the reader has no
+			// event to notice it with.
+			if err := tracker.Err(); err != nil {
+				return err
+			}
 			if err := save(ctx); err != nil {
 				return err
 			}
@@ -463,6 +472,9 @@ func startPosition(ctx context.Context, cfg *config.Config, db *sql.DB) (binlog.
 // retryable says whether restarting the pipeline may help. Errors from the server that no retry fixes
 // (purged binlog, unknown GTID, bad credentials, missing privileges) are permanent.
 func retryable(err error) bool {
+	if errors.Is(err, ErrPermanent) || errors.Is(err, binlog.ErrUnsupported) {
+		return false
+	}
 	var myErr *gomysql.MyError
 	if errors.As(err, &myErr) {
 		switch myErr.Code {
