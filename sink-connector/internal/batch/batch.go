@@ -78,7 +78,7 @@ func printable(b []byte) string {
 // Builder decodes records and plans them. It caches parsed schemas and is not safe for concurrent use:
 // each partition worker has its own.
 type Builder struct {
-	Marker     string // records whose source.query contains it are skipped, when SkipMarked
+	Marker     string // records whose source.query starts with it are skipped, when SkipMarked
 	SkipMarked bool
 	Truncate   bool
 	Database   string // routing.database
@@ -163,7 +163,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	if b.Origin != nil {
 		marker, echo = b.Origin.Marker(ev.Source.Query)
 	} else {
-		echo = b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker)
+		echo = HasMarker(ev.Source.Query, b.Marker)
 	}
 	if echo && b.SkipMarked && b.Conflict == "" {
 		p.Skipped++

@@ -61,7 +61,7 @@ type Apply struct {
 	Connections   int           `yaml:"connections" help:"database connections: partitions applied in parallel"`
 	RowsPerStmt   int           `yaml:"rows_per_statement" help:"rows per multi-row INSERT or DELETE statement"`
 	Marker        string        `yaml:"marker" help:"comment that starts every statement the sink runs, e.g. /* dts */"`
-	SkipMarked    bool          `yaml:"skip_marked" help:"skip records whose source.query contains the marker (loop prevention)"`
+	SkipMarked    bool          `yaml:"skip_marked" help:"skip records whose source.query starts with the marker (loop prevention)"`
 	Truncate      bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
 	DeadLetter    string        `yaml:"dead_letter_topic" help:"topic for records that cannot be applied; empty = stop the sink on such a record"`
 	MaxRetries    int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
