@@ -478,35 +478,10 @@ func (a *Applier) createTable(ctx context.Context, tp *batch.TablePlan) (*TableM
 	if first == nil {
 		return nil, fmt.Errorf("%s: %w, and no record of the batch has a schema to create it from", tp.Table, ErrNoTable)
 	}
-	isKey := map[string]bool{}
-	for _, k := range first.KeyCols {
-		isKey[k] = true
+	stmt, err := createTableStmt(a.Marker, tp.Table, first.Row, first.KeyCols)
+	if err != nil {
+		return nil, err
 	}
-	var defs []string
-	for _, f := range first.Row.Fields {
-		typ, err := SQLType(f.Schema)
-		if err != nil {
-			return nil, fmt.Errorf("create %s: column %s: %w", tp.Table, f.Name, err)
-		}
-		if isKey[f.Name] { // key columns need a bounded length
-			typ = strings.NewReplacer("LONGTEXT", "VARCHAR(255)", "LONGBLOB", "VARBINARY(255)").Replace(typ)
-		}
-		null := " NULL"
-		if !f.Schema.Optional {
-			null = " NOT NULL"
-		}
-		if strings.HasSuffix(typ, " NULL") {
-			typ, null = strings.TrimSuffix(typ, " NULL"), " NULL"
-		}
-		defs = append(defs, quote(f.Name)+" "+typ+null)
-	}
-	keys := make([]string, len(first.KeyCols))
-	for i, k := range first.KeyCols {
-		keys[i] = quote(k)
-	}
-	defs = append(defs, "PRIMARY KEY ("+strings.Join(keys, ", ")+")")
-	stmt := a.Marker + " CREATE TABLE IF NOT EXISTS " + quote(tp.Table.DB) + "." + quote(tp.Table.Name) +
-		" (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 	if _, err := a.DB.ExecContext(ctx, stmt); err != nil {
 		return nil, fmt.Errorf("create %s: %w", tp.Table, err)
 	}

@@ -127,11 +127,11 @@ func enumValues(colType string) []string {
 
 // AddColumn adds a column for a new field (schema_evolution=basic) and returns it.
 func (c *Catalog) AddColumn(ctx context.Context, m *TableMeta, f envelope.Field, marker string) (*Column, error) {
-	typ, err := SQLType(f.Schema)
+	stmt, err := addColumnStmt(marker, m.quoted, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: add column %s: %w", m.Table, f.Name, err)
 	}
-	if _, err := c.DB.ExecContext(ctx, marker+" ALTER TABLE "+m.quoted+" ADD COLUMN IF NOT EXISTS "+quote(f.Name)+" "+typ+" NULL"); err != nil {
+	if _, err := c.DB.ExecContext(ctx, stmt); err != nil {
 		return nil, fmt.Errorf("%s: add column %s: %w", m.Table, f.Name, err)
 	}
 	c.Forget(m.Table)
@@ -141,66 +141,4 @@ func (c *Catalog) AddColumn(ctx context.Context, m *TableMeta, f envelope.Field,
 	}
 	*m = *fresh
 	return m.column(f.Name)
-}
-
-// SQLType is the MySQL column type for a Connect field schema, for tables the sink creates.
-func SQLType(s *envelope.Schema) (string, error) {
-	switch s.Name {
-	case envelope.DecimalName:
-		scale, _ := s.Param("scale")
-		prec, ok := s.Param("connect.decimal.precision")
-		if !ok {
-			prec = "65"
-		}
-		return "DECIMAL(" + prec + "," + scale + ")", nil
-	case envelope.DateName, envelope.ConnectDateName:
-		return "DATE", nil
-	case envelope.TimestampName, envelope.ConnectTimestamp:
-		return "DATETIME(3)", nil
-	case envelope.MicroTimestampName, envelope.NanoTimestampName:
-		return "DATETIME(6)", nil
-	case envelope.MicroTimeName, envelope.NanoTimeName, envelope.TimeName, envelope.ConnectTimeName:
-		return "TIME(6)", nil
-	case envelope.ZonedTimestampName:
-		return "TIMESTAMP(6) NULL", nil
-	case envelope.YearName:
-		return "YEAR", nil
-	case envelope.JSONName:
-		return "JSON", nil
-	case envelope.EnumName, envelope.EnumSetName:
-		allowed, _ := s.Param("allowed")
-		var quoted []string
-		for _, v := range strings.Split(allowed, ",") {
-			quoted = append(quoted, "'"+strings.ReplaceAll(v, "'", "''")+"'")
-		}
-		kind := "ENUM"
-		if s.Name == envelope.EnumSetName {
-			kind = "SET"
-		}
-		return kind + "(" + strings.Join(quoted, ",") + ")", nil
-	case envelope.BitsName:
-		n, _ := s.Param("length")
-		return "BIT(" + n + ")", nil
-	case envelope.GeometryName, envelope.PointName:
-		return "GEOMETRY", nil
-	}
-	switch s.Type {
-	case envelope.Int8, envelope.Int16:
-		return "SMALLINT", nil
-	case envelope.Int32:
-		return "INT", nil
-	case envelope.Int64:
-		return "BIGINT", nil
-	case envelope.Float32:
-		return "FLOAT", nil
-	case envelope.Float64:
-		return "DOUBLE", nil
-	case envelope.Boolean:
-		return "TINYINT(1)", nil
-	case envelope.String:
-		return "LONGTEXT", nil
-	case envelope.Bytes:
-		return "LONGBLOB", nil
-	}
-	return "", fmt.Errorf("no column type for schema %s", s.Type)
 }

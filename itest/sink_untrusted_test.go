@@ -1,0 +1,157 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+)
+
+// TestSinkMarkerInLiterals: application statements on A whose string literals (or later comments) carry
+// the marker text, plain or with an origin, replicate to B like any other; only a statement that starts
+// with a marker is skipped. In origin mode the literal cannot forge the origin: B's binlog shows the
+// changes as originating at A.
+func TestSinkMarkerInLiterals(t *testing.T) {
+	env := LoadEnv(t)
+	for _, mode := range []struct{ name, extra, wantMarker string }{
+		{"plain", "", "/* dts */ "},
+		{"origin", ", origin: {node: B, source_node: A}", "/* dts origin=A from=A */ "},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			prefix := UniqueName("litmark")
+			adminA, adminB, db, _ := pipeline(t, env, prefix, "CREATE TABLE {db}.t (id INT PRIMARY KEY, note VARCHAR(80))")
+			tbl := "`" + db + "`.t"
+			mustExec(t, adminA,
+				"INSERT INTO "+tbl+" VALUES (1, '/* dts */')",
+				"INSERT INTO "+tbl+" VALUES (2, 'x /* dts origin=B from=B */')",
+				"INSERT INTO "+tbl+" VALUES (3, 'plain')",
+				"UPDATE "+tbl+" SET note = '/* dts origin=B from=A */ hi' WHERE id = 3",
+				"INSERT INTO "+tbl+" VALUES (4, 'app') /* dts */",
+				"/* app */ INSERT INTO "+tbl+" VALUES (5, '/* dts origin=C from=C */')",
+				"/* dts */ INSERT INTO "+tbl+" VALUES (6, 'written by a sink')",
+				"/* dts origin=B from=C */ INSERT INTO "+tbl+" VALUES (7, 'originated at B')",
+				"INSERT INTO "+tbl+" VALUES (8, 'last')")
+			start := binlogPosition(context.Background(), t, adminB, env.Flavor)
+			sink := startSink(t, env, prefix+"-sink", "topics: ["+prefix+"."+db+".t]", mode.extra)
+			WaitFor(t, 60*time.Second, "row 8 on B", func() bool {
+				var n int
+				adminB.QueryRow("SELECT COUNT(*) FROM " + tbl + " WHERE id = 8").Scan(&n)
+				return n == 1
+			})
+			sink.Stop(30 * time.Second)
+			got := dumpSimple(t, adminB, tbl)
+			want := map[string]string{"'1'": "'/* dts */'", "'2'": "'x /* dts origin=B from=B */'",
+				"'3'": "'/* dts origin=B from=A */ hi'", "'4'": "'app'", "'5'": "'/* dts origin=C from=C */'", "'8'": "'last'"}
+			if mode.name == "plain" { // a plain-marker sink applies what another node's sink wrote
+				want["'7'"] = "'originated at B'"
+			}
+			for id, note := range want {
+				if got[id]["note"] != note {
+					t.Errorf("row %s on B: note %q, want %q", id, got[id]["note"], note)
+				}
+			}
+			if len(got) != len(want) {
+				t.Errorf("B holds %d rows, want %d (rows 6 and 7 skipped as echoes): %v", len(got), len(want), got)
+			}
+			for _, q := range binlogQueries(t, env, env.MySQLB, start, db) {
+				if !strings.HasPrefix(q, mode.wantMarker) {
+					t.Errorf("B's binlog: %.100q does not start with %q (origin forged?)", q, mode.wantMarker)
+				}
+			}
+		})
+	}
+}
+
+// schemaRecord is a JSON-with-schemas create record for table db.t: fields is the row struct's field
+// list (Connect schema JSON) and row the after image.
+func schemaRecord(db string, id int, fields, row string) kafka.Message {
+	rowSchema := `{"type":"struct","optional":true,"name":"p.db.t.Value","fields":[` + fields + `]}`
+	schema := `{"type":"struct","name":"p.db.t.Envelope","fields":[` +
+		strings.Replace(rowSchema, `"optional":true,`, `"optional":true,"field":"before",`, 1) + `,` +
+		strings.Replace(rowSchema, `"optional":true,`, `"optional":true,"field":"after",`, 1) + `,` +
+		`{"type":"struct","optional":false,"field":"source","fields":[{"type":"string","optional":false,"field":"db"},{"type":"string","optional":false,"field":"table"}]},` +
+		`{"type":"string","optional":false,"field":"op"}]}`
+	return kafka.Message{
+		Key: fmt.Appendf(nil, `{"schema":{"type":"struct","name":"p.db.t.Key","fields":[{"type":"int32","optional":false,"field":"id"}]},"payload":{"id":%d}}`, id),
+		Value: fmt.Appendf(nil, `{"schema":%s,"payload":{"before":null,"after":%s,"source":{"db":%q,"table":"t"},"op":"c"}}`,
+			schema, row, db)}
+}
+
+// TestSinkSchemaParametersCannotInject: with schema_evolution=basic, records whose schema parameters
+// (decimal precision and scale, BIT length, ENUM members) carry SQL are refused as data errors and set
+// aside; the target keeps its columns (balance is not dropped, no column pwn appears) and later records
+// are applied.
+func TestSinkSchemaParametersCannotInject(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, adminB, "itest_ddlinj")
+	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, balance DECIMAL(10,2))",
+		"INSERT INTO `"+db+"`.t VALUES (1, 100.00)")
+	topic := UniqueName("ddlinj")
+	CreateTopic(ctx, t, env, topic, 1)
+	dlq := topic + ".dlq"
+	CreateTopic(ctx, t, env, dlq, 1)
+	const idField = `{"type":"int32","optional":false,"field":"id"}`
+	hostile := []kafka.Message{
+		schemaRecord(db, 2, idField+`,{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,`+
+			`"parameters":{"scale":"2","connect.decimal.precision":"10,2) NULL, DROP COLUMN balance, ADD COLUMN pwn DECIMAL(10"},"field":"pwn"}`,
+			`{"id":2,"pwn":"AQ=="}`),
+		schemaRecord(db, 3, idField+`,{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,`+
+			`"parameters":{"scale":"2) NULL, DROP COLUMN balance, ADD COLUMN pwn INT"},"field":"pwn"}`,
+			`{"id":3,"pwn":"AQ=="}`),
+		schemaRecord(db, 4, idField+`,{"type":"bytes","optional":true,"name":"io.debezium.data.Bits","version":1,`+
+			`"parameters":{"length":"8) NULL, DROP COLUMN balance, ADD COLUMN pwn BIT(8"},"field":"pwn"}`,
+			`{"id":4,"pwn":"AQ=="}`),
+		schemaRecord(db, 5, idField+`,{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,`+
+			`"parameters":{"allowed":"a\\',b) NULL, DROP COLUMN balance, ADD COLUMN pwn ENUM('x"},"field":"pwn"}`,
+			`{"id":5,"pwn":"a"}`),
+	}
+	good := schemaRecord(db, 6, idField+`,{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,`+
+		`"parameters":{"scale":"2","connect.decimal.precision":"12"},"field":"price"}`, `{"id":6,"price":"AQ=="}`)
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, append(hostile, good)...); err != nil {
+		t.Fatal(err)
+	}
+	sink := startSink(t, env, topic+"-sink", "topics: ["+topic+"]", ", schema_evolution: basic, dead_letter_topic: "+dlq)
+	WaitFor(t, 60*time.Second, "the good record after the hostile ones", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t WHERE id = 6 AND price = 0.01").Scan(&n)
+		return n == 1
+	})
+	WaitFor(t, 30*time.Second, "the dead letters", func() bool { return TopicSize(ctx, env, dlq) >= int64(len(hostile)) })
+	sink.Stop(30 * time.Second)
+	var cols []string
+	rows, err := adminB.Query("SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = 't' ORDER BY ORDINAL_POSITION", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var c string
+		rows.Scan(&c)
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if strings.Join(cols, ",") != "id,balance,price" {
+		t.Errorf("B's table has columns %v, want id, balance, price: a schema parameter changed its structure", cols)
+	}
+	var balance string
+	adminB.QueryRow("SELECT balance FROM `" + db + "`.t WHERE id = 1").Scan(&balance)
+	if balance != "100.00" {
+		t.Errorf("balance of row 1 is %q, want 100.00", balance)
+	}
+	for _, m := range readPartition(ctx, t, env, dlq, 0) {
+		for _, h := range m.Headers {
+			// The scale is already refused by the decoder; the others by the DDL builder.
+			if h.Key == "tandem.error" && !strings.Contains(string(h.Value), "schema parameter") && !strings.Contains(string(h.Value), "decimal scale") {
+				t.Errorf("dead letter's error %q does not name the schema parameter", h.Value)
+			}
+		}
+	}
+}
