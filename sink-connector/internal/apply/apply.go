@@ -46,10 +46,15 @@ func (a *Applier) Setup(ctx context.Context) error {
   consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL, kafka_partition INT NOT NULL,
   next_offset BIGINT NOT NULL, updated_at DATETIME(6) NOT NULL,
   PRIMARY KEY (consumer, topic, kafka_partition)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+		// The batch log: per committed transaction, the offsets it was asked to apply, the stored offset it
+		// found, and the lowest and highest offset of the changes it actually ran (-1: none). Rows are
+		// numbered in commit order (the partition's offset row serialises its transactions).
 		"CREATE TABLE IF NOT EXISTS " + a.batchesTable() + ` (
-  consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL, kafka_partition INT NOT NULL,
-  first_offset BIGINT NOT NULL, last_offset BIGINT NOT NULL, records INT NOT NULL, applied_at DATETIME(6) NOT NULL,
-  PRIMARY KEY (consumer, topic, kafka_partition, first_offset)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  id BIGINT NOT NULL AUTO_INCREMENT, consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL,
+  kafka_partition INT NOT NULL, requested_first BIGINT NOT NULL, requested_last BIGINT NOT NULL,
+  stored_before BIGINT NOT NULL, applied_first BIGINT NOT NULL, applied_last BIGINT NOT NULL,
+  records INT NOT NULL, applied_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (id), KEY (consumer, topic, kafka_partition)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 	}
 	for _, s := range stmts {
 		if _, err := a.DB.ExecContext(ctx, a.Marker+" "+s); err != nil {
@@ -60,7 +65,7 @@ func (a *Applier) Setup(ctx context.Context) error {
 }
 
 func (a *Applier) offsetsTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_offsets`" }
-func (a *Applier) batchesTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_batches`" }
+func (a *Applier) batchesTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_batch_log`" }
 
 // NextOffset reads the offset a partition resumes at; found is false when nothing was applied yet. It
 // creates the partition's row (next_offset -1: nothing applied) so that batches lock an existing row.
@@ -114,7 +119,9 @@ func (a *Applier) SetOffset(ctx context.Context, topic string, partition int, ne
 
 // Apply runs plan in one transaction: it locks the partition's offset row, skips the whole plan when the
 // stored offset is already past lastOffset (the batch was applied before), applies the actions, stores
-// lastOffset+1 and commits. Actions below the stored offset are dropped.
+// lastOffset+1 and commits. Actions and truncates below the stored offset are dropped: that fence is what
+// makes a batch delivered twice (a retry after a commit whose reply was lost, two owners of a partition
+// overlapping after a rebalance) apply once.
 func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstOffset, lastOffset int64, plan *batch.Plan) (Result, error) {
 	var res Result
 	// Table metadata, and any table or column schema evolution adds, before the transaction: DDL would
@@ -142,8 +149,9 @@ func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstO
 		res.NextOffset = stored
 		return res, tx.Commit() // applied before
 	}
+	ran := offsetRange{lo: -1, hi: -1}
 	for i, tp := range plan.Tables {
-		n, err := a.applyTable(ctx, tx, metas[i], tp, stored)
+		n, err := a.applyTable(ctx, tx, metas[i], tp, stored, &ran)
 		if err != nil {
 			return res, err
 		}
@@ -158,8 +166,9 @@ func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstO
 	}
 	if a.BatchLog {
 		if _, err := tx.ExecContext(ctx, a.Marker+" INSERT INTO "+a.batchesTable()+
-			" (consumer, topic, kafka_partition, first_offset, last_offset, records, applied_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
-			a.Consumer, topic, partition, max(firstOffset, stored), lastOffset, plan.Records); err != nil {
+			" (consumer, topic, kafka_partition, requested_first, requested_last, stored_before, applied_first, applied_last, records, applied_at)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			a.Consumer, topic, partition, firstOffset, lastOffset, stored, ran.lo, ran.hi, plan.Records); err != nil {
 			return res, fmt.Errorf("log the batch of %s[%d]: %w", topic, partition, err)
 		}
 	}
@@ -192,13 +201,25 @@ func (a *Applier) prepare(ctx context.Context, tp *batch.TablePlan) (*TableMeta,
 	return meta, nil
 }
 
+// offsetRange is the lowest and highest offset of the changes a transaction ran; -1 when none.
+type offsetRange struct{ lo, hi int64 }
+
+func (r *offsetRange) add(offset int64) {
+	if r.lo < 0 || offset < r.lo {
+		r.lo = offset
+	}
+	r.hi = max(r.hi, offset)
+}
+
 // applyTable writes one table's actions: deletes first, then upserts grouped by column list. Each key
-// has exactly one final action, so this order keeps per-key order.
-func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, tp *batch.TablePlan, stored int64) (int, error) {
-	if tp.Truncate {
+// has exactly one final action, so this order keeps per-key order. Actions and a truncate from records
+// below stored were applied before and are dropped; ran gets the offsets of what runs.
+func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, tp *batch.TablePlan, stored int64, ran *offsetRange) (int, error) {
+	if tp.Truncate && tp.TruncateOffset >= stored {
 		if _, err := tx.ExecContext(ctx, a.Marker+" DELETE FROM "+meta.quoted); err != nil {
 			return 0, fmt.Errorf("truncate %s: %w", tp.Table, err)
 		}
+		ran.add(tp.TruncateOffset)
 	}
 	// Statements group actions by marker and by column list (an ALTER in the batch changes it); deletes
 	// go first. Each key has exactly one final action, so the order keeps per-key order.
@@ -217,10 +238,13 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 		}
 		return sig
 	}
+	applied := 0
 	for _, act := range tp.Actions {
 		if act.Offset < stored {
 			continue
 		}
+		applied++
+		ran.add(act.Offset)
 		k := groupKey{delete: act.Delete, marker: act.Marker}
 		if !act.Delete || act.Before != nil {
 			k.columns = signature(act.Row)
@@ -250,7 +274,7 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 			}
 		}
 	}
-	return len(tp.Actions), nil
+	return applied, nil
 }
 
 func columnsSignature(row *envelope.Schema) string {

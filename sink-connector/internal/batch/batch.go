@@ -41,6 +41,8 @@ type TablePlan struct {
 	Table    Table
 	Actions  []*Action
 	Truncate bool // an op=t came first: TRUNCATE before the actions
+	// TruncateOffset is the offset of the op=t record, fenced by the stored offset like every action.
+	TruncateOffset int64
 	index    map[string]int
 }
 
@@ -183,7 +185,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 		}
 		// Everything planned for the table before the truncate is moot.
 		tp := p.tablePlan(table)
-		tp.Actions, tp.index, tp.Truncate = nil, map[string]int{}, true
+		tp.Actions, tp.index, tp.Truncate, tp.TruncateOffset = nil, map[string]int{}, true, m.Offset
 		return nil
 	}
 	key, err := envelope.DecodeKeyJSON(m.Key, b.cache)

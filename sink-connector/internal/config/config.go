@@ -65,7 +65,7 @@ type Apply struct {
 	Truncate      bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
 	DeadLetter    string        `yaml:"dead_letter_topic" help:"topic for records that cannot be applied; empty = stop the sink on such a record"`
 	MaxRetries    int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
-	BatchLog      bool          `yaml:"batch_log" help:"record every applied batch's offset range in tandem_sink_batches (audit)"`
+	BatchLog      bool          `yaml:"batch_log" help:"record every applied batch's requested and applied offsets in tandem_sink_batch_log (audit)"`
 	SchemaChanges string        `yaml:"schema_evolution" help:"none, or basic: create missing tables and add missing columns"`
 	Origin        Origin        `yaml:"origin"`
 	Conflict      Conflict      `yaml:"conflict"`
