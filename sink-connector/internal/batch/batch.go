@@ -91,6 +91,7 @@ type Builder struct {
 	Conflict   string         // conflict.column: deletes carry their before image
 	cache      *envelope.SchemaCache
 	ev         envelope.Event // the record being planned: plans keep its rows and schemas, not the event
+	keyBuf     []byte         // the key identity being built (appendKeyIdentity)
 }
 
 // NewBuilder returns a builder for the configuration.
@@ -238,7 +239,8 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 		return fmt.Errorf("op %s is not applied", ev.Op)
 	}
 	tp := p.tablePlan(table)
-	k := string(m.Key)
+	b.keyBuf = appendKeyIdentity(b.keyBuf[:0], key.Names, key.Values)
+	k := string(b.keyBuf)
 	if i, ok := tp.index[k]; ok {
 		tp.Actions[i] = a // the last image wins, a later delete wins
 	} else {
