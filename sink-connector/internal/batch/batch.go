@@ -43,7 +43,7 @@ type TablePlan struct {
 	Truncate bool // an op=t came first: TRUNCATE before the actions
 	// TruncateOffset is the offset of the op=t record, fenced by the stored offset like every action.
 	TruncateOffset int64
-	index    map[string]int
+	index          map[string]int
 }
 
 // Plan is what one batch does to the target.
