@@ -329,10 +329,48 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		}
 	}
 	q.WriteString(")")
+	// Text keys: the rows found by the key under the column's collation ('abc' finds 'ABC') are deleted
+	// only when byte-equal to a deleted key, in the same tuple.
+	if binCols, binTuple, ok := byteEqualKeys(meta, keyCols); ok {
+		q.WriteString(" AND (" + binCols + ") IN (")
+		n := len(args)
+		for i := range acts {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(binTuple)
+		}
+		q.WriteString(")")
+		args = append(args, args[:n]...)
+	}
 	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
 		return fmt.Errorf("delete from %s: %w", meta.Table, err)
 	}
 	return nil
+}
+
+// byteEqualKeys returns, when some key columns hold text, the key columns and a tuple of placeholders
+// that compare them byte for byte: BINARY col against BINARY CONVERT(? USING the column's charset). A
+// case-insensitive or accent-insensitive collation, or PAD SPACE, makes 'abc', 'ABC' and 'abc ' one key
+// for the index; a delete of 'abc' (the old key of a key change 'abc' -> 'ABC', whose create may be
+// applied first from another partition) must not remove the row that became 'ABC'. The plain key IN (…)
+// still selects the rows through the index; this is a filter on them.
+func byteEqualKeys(meta *TableMeta, keyCols []string) (cols, tuple string, ok bool) {
+	var c, p []string
+	for _, k := range keyCols {
+		col, err := meta.column(k)
+		if err != nil {
+			return "", "", false
+		}
+		if col.Charset == "" || col.Charset == "binary" {
+			c, p = append(c, quote(col.Name)), append(p, "?")
+			continue
+		}
+		ok = true
+		c = append(c, "BINARY "+quote(col.Name))
+		p = append(p, "BINARY CONVERT(? USING "+col.Charset+")")
+	}
+	return strings.Join(c, ", "), "(" + strings.Join(p, ", ") + ")", ok
 }
 
 // keySchema is the schema of an action's key column j; nil when the key is untyped.
@@ -450,6 +488,10 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 			}
 			q.WriteString(quote(kc.Name) + " = ? AND ")
 			args = append(args, val)
+			if kc.Charset != "" && kc.Charset != "binary" { // byte for byte, as in delete
+				q.WriteString("BINARY " + quote(kc.Name) + " = BINARY CONVERT(? USING " + kc.Charset + ") AND ")
+				args = append(args, val)
+			}
 		}
 		ver, err := meta.bind(col.Name, act.Row.Fields[vi].Schema, act.Before[vi])
 		if err != nil {

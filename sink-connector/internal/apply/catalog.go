@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -28,7 +29,10 @@ type Column struct {
 	Name     string
 	DataType string
 	Unsigned bool
-	schema   *envelope.Schema // how schemaless values for it are read; nil when not readable
+	// Charset is the character set of a text column ("" for other columns): deletes compare its key
+	// values byte for byte in it (see byteEqualKeys).
+	Charset string
+	schema  *envelope.Schema // how schemaless values for it are read; nil when not readable
 }
 
 func (m *TableMeta) column(name string) (*Column, error) {
@@ -78,7 +82,7 @@ func (c *Catalog) Forget(t batch.Table) {
 func (c *Catalog) load(ctx context.Context, t batch.Table) (*TableMeta, error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE,
 		COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0),
-		COALESCE(CHARACTER_MAXIMUM_LENGTH, 0)
+		COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CHARACTER_SET_NAME, '')
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, t.DB, t.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", t, err)
@@ -86,12 +90,15 @@ func (c *Catalog) load(ctx context.Context, t batch.Table) (*TableMeta, error) {
 	defer rows.Close()
 	m := &TableMeta{Table: t, quoted: quote(t.DB) + "." + quote(t.Name), columns: map[string]*Column{}}
 	for rows.Next() {
-		var name, dataType, colType, nullable string
+		var name, dataType, colType, nullable, charset string
 		var precision, scale, fsp, length int64
-		if err := rows.Scan(&name, &dataType, &colType, &nullable, &precision, &scale, &fsp, &length); err != nil {
+		if err := rows.Scan(&name, &dataType, &colType, &nullable, &precision, &scale, &fsp, &length, &charset); err != nil {
 			return nil, err
 		}
-		col := &Column{Name: name, DataType: dataType, Unsigned: strings.Contains(colType, "unsigned")}
+		if !charsetName.MatchString(charset) {
+			return nil, fmt.Errorf("%s.%s: unexpected character set name %q", t, name, charset)
+		}
+		col := &Column{Name: name, DataType: dataType, Unsigned: strings.Contains(colType, "unsigned"), Charset: charset}
 		sc := schemas.Column{Name: name, DataType: dataType, Unsigned: col.Unsigned, Nullable: nullable == "YES",
 			Precision: int(precision), Scale: int(scale), FSP: int(fsp), Length: int(length)}
 		if dataType == "bit" {
@@ -111,6 +118,10 @@ func (c *Catalog) load(ctx context.Context, t batch.Table) (*TableMeta, error) {
 	}
 	return m, nil
 }
+
+// charsetName is what a character set name from information_schema may look like: it is written into
+// CONVERT(… USING name).
+var charsetName = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
 
 // enumValues reads the members of enum('a','b') or set('a','b').
 func enumValues(colType string) []string {
