@@ -296,15 +296,28 @@ func (a *Applier) marker(act *batch.Action) string {
 // delete runs DELETE … WHERE (k1, k2) IN ((?, ?), …), or under a conflict policy
 // DELETE … WHERE (k1, k2) = (?, ?) AND (v IS NULL OR v <= ?) OR … with the deleted image's version.
 func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	build := a.deleteStmt
 	if a.Conflict != "" && acts[0].Before != nil {
-		return a.deleteUnchanged(ctx, tx, meta, acts)
+		build = a.deleteUnchangedStmt
 	}
+	q, args, err := build(meta, acts)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("delete from %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+// deleteStmt is the DELETE of acts' keys, and its arguments.
+func (a *Applier) deleteStmt(meta *TableMeta, acts []*batch.Action) (string, []any, error) {
 	keyCols := acts[0].KeyCols
 	cols := make([]string, len(keyCols))
 	for i, c := range keyCols {
 		col, err := meta.column(c)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		cols[i] = quote(col.Name)
 	}
@@ -314,7 +327,7 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 	args := make([]any, 0, len(acts)*len(cols))
 	for i, act := range acts {
 		if len(act.KeyCols) != len(keyCols) {
-			return fmt.Errorf("%s: records with different key columns in one batch", meta.Table)
+			return "", nil, fmt.Errorf("%s: records with different key columns in one batch", meta.Table)
 		}
 		if i > 0 {
 			q.WriteString(", ")
@@ -323,7 +336,7 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		for j, c := range act.KeyCols {
 			v, err := meta.bind(c, keySchema(act, j), act.Key[j])
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			args = append(args, v)
 		}
@@ -343,10 +356,7 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		q.WriteString(")")
 		args = append(args, args[:n]...)
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("delete from %s: %w", meta.Table, err)
-	}
-	return nil
+	return q.String(), args, nil
 }
 
 // byteEqualKeys returns, when some key columns hold text, the key columns and a tuple of placeholders
@@ -383,12 +393,25 @@ func keySchema(act *batch.Action, j int) *envelope.Schema {
 
 // upsert runs INSERT … VALUES (…), … ON DUPLICATE KEY UPDATE c = VALUES(c), ….
 func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	q, args, err := a.upsertStmt(meta, acts)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("upsert into %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+// upsertStmt is the INSERT … ON DUPLICATE KEY UPDATE of acts (which share one column list), and its
+// arguments.
+func (a *Applier) upsertStmt(meta *TableMeta, acts []*batch.Action) (string, []any, error) {
 	row := acts[0].Row
 	cols := make([]string, len(row.Fields))
 	for i, f := range row.Fields {
 		col, err := meta.column(f.Name)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		cols[i] = quote(col.Name)
 	}
@@ -403,21 +426,21 @@ func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		}
 		q.WriteString(tuple)
 		for j, f := range act.Row.Fields {
+			if len(act.Row.Fields) != len(row.Fields) {
+				return "", nil, fmt.Errorf("%s: rows with different columns in one statement", meta.Table)
+			}
 			v, err := meta.bind(f.Name, f.Schema, act.Values[j])
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			args = append(args, v)
 		}
 	}
 	q.WriteString(" ON DUPLICATE KEY UPDATE ")
 	if err := a.updateList(&q, meta, cols); err != nil {
-		return err
+		return "", nil, err
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("upsert into %s: %w", meta.Table, err)
-	}
-	return nil
+	return q.String(), args, nil
 }
 
 // updateList writes the ON DUPLICATE KEY UPDATE assignments. Under a conflict policy each is guarded by
@@ -457,12 +480,12 @@ func (a *Applier) updateList(q *strings.Builder, meta *TableMeta, cols []string)
 	return nil
 }
 
-// deleteUnchanged deletes rows only where the target's version is not newer than the deleted image's:
+// deleteUnchangedStmt deletes rows only where the target's version is not newer than the deleted image's:
 // a row changed on the target since then survives (an update wins over a concurrent delete).
-func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+func (a *Applier) deleteUnchangedStmt(meta *TableMeta, acts []*batch.Action) (string, []any, error) {
 	col, err := meta.column(a.Conflict)
 	if err != nil {
-		return fmt.Errorf("apply.conflict.column: %w", err)
+		return "", nil, fmt.Errorf("apply.conflict.column: %w", err)
 	}
 	v := quote(col.Name)
 	var q strings.Builder
@@ -471,7 +494,7 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 	for i, act := range acts {
 		vi := act.Row.FieldIndex(a.Conflict)
 		if vi < 0 {
-			return fmt.Errorf("apply.conflict.column %s is not in the records of %s", a.Conflict, meta.Table)
+			return "", nil, fmt.Errorf("apply.conflict.column %s is not in the records of %s", a.Conflict, meta.Table)
 		}
 		if i > 0 {
 			q.WriteString(" OR ")
@@ -480,11 +503,11 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 		for j, c := range act.KeyCols {
 			kc, err := meta.column(c)
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			val, err := meta.bind(c, keySchema(act, j), act.Key[j])
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			q.WriteString(quote(kc.Name) + " = ? AND ")
 			args = append(args, val)
@@ -495,15 +518,12 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 		}
 		ver, err := meta.bind(col.Name, act.Row.Fields[vi].Schema, act.Before[vi])
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		q.WriteString("(" + v + " IS NULL OR " + v + " <= ?))")
 		args = append(args, ver)
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("delete from %s: %w", meta.Table, err)
-	}
-	return nil
+	return q.String(), args, nil
 }
 
 // bind converts one value for the column it goes to; untyped values (schemaless JSON) are typed by the
