@@ -234,3 +234,46 @@ func TestSinkKeyChangeUnderCollation(t *testing.T) {
 	}
 	sameTable(t, adminA, adminB, tbl, dump, 30*time.Second)
 }
+
+// TestSinkUniqueSwapAcrossPartitions: two rows exchange a unique value through a temporary one (id 1:
+// a -> tmp -> b, id 2: b -> a); their records sit on different partitions. When id 1's move to 'b' comes
+// before id 2's move away from it, the upsert meets error 1062: the sink retries that batch (for
+// apply.unique_conflict_wait) while the other partition moves on, instead of stopping.
+func TestSinkUniqueSwapAcrossPartitions(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, adminB, "itest_uniqswap")
+	mustExec(t, adminB, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, email VARCHAR(20) NOT NULL, UNIQUE KEY (email))",
+		"INSERT INTO `"+db+"`.t VALUES (1, 'a'), (2, 'b')")
+	topic := UniqueName("uniqswap")
+	CreateTopic(ctx, t, env, topic, 2)
+	rec := func(partition, id int, email string) kafka.Message {
+		return kafka.Message{Partition: partition, Key: fmt.Appendf(nil, `{"id":%d}`, id),
+			Value: fmt.Appendf(nil, `{"before":null,"after":{"id":%d,"email":%q},"source":{"db":%q,"table":"t"},"op":"u"}`, id, email, db)}
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond,
+		Balancer: kafka.BalancerFunc(func(m kafka.Message, _ ...int) int { return m.Partition })}
+	defer w.Close()
+	write := func(m kafka.Message) {
+		if err := w.WriteMessages(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	email := func(id int) string {
+		var e string
+		adminB.QueryRow("SELECT email FROM `"+db+"`.t WHERE id = ?", id).Scan(&e)
+		return e
+	}
+	write(rec(0, 1, "tmp"))
+	sink := startSink(t, env, topic+"-sink", "topics: ["+topic+"]", ", unique_conflict_wait: 60s")
+	WaitFor(t, 60*time.Second, "id 1 at tmp", func() bool { return email(1) == "tmp" })
+	write(rec(0, 1, "b")) // meets id 2, still at b
+	WaitFor(t, 30*time.Second, "the duplicate key retried", func() bool { return strings.Contains(sink.Log(), "duplicate unique key") })
+	write(rec(1, 2, "a"))
+	WaitFor(t, 60*time.Second, "the swap applied", func() bool { return email(1) == "b" && email(2) == "a" })
+	if sink.Exited() {
+		t.Fatalf("the sink stopped:\n%s", sink.Log())
+	}
+	sink.Stop(30 * time.Second)
+}

@@ -65,6 +65,7 @@ type Apply struct {
 	Truncate      bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
 	DeadLetter    string        `yaml:"dead_letter_topic" help:"topic for records that cannot be applied; empty = stop the sink on such a record"`
 	MaxRetries    int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
+	UniqueWait    time.Duration `yaml:"unique_conflict_wait" help:"how long a batch that hits a duplicate unique key (error 1062) is retried while other partitions move on, before it is a data error; 0 = at once"`
 	BatchLog      bool          `yaml:"batch_log" help:"record every applied batch's requested and applied offsets in tandem_sink_batch_log (audit)"`
 	SchemaChanges string        `yaml:"schema_evolution" help:"none, or basic: create missing tables and add missing columns"`
 	Origin        Origin        `yaml:"origin"`
@@ -110,7 +111,7 @@ func Default() *Config {
 		MySQL: MySQL{Flavor: "mariadb", Addr: "127.0.0.1:3306", User: "tandem_sink"},
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Refresh: 30 * time.Second, Session: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 1000,
-			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none"},
+			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none", UniqueWait: 30 * time.Second},
 		Offsets:       Offsets{Database: "tandem"},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
 		MemoryLimitMB: 120,
@@ -207,6 +208,9 @@ func (c *Config) Validate() error {
 		if c.Filter.Where == "" {
 			bad("filter.tables", "needs filter.where")
 		}
+	}
+	if c.Apply.UniqueWait < 0 {
+		bad("apply.unique_conflict_wait", "must not be negative")
 	}
 	if c.Apply.MaxRetries < 0 {
 		bad("apply.max_retries", "must not be negative")

@@ -343,16 +343,46 @@ func (s *Sink) applyBatch(ctx context.Context, topic string, partition int, p *p
 }
 
 // apply applies plan, the records first..last, in one transaction with their offset, retrying transient
-// failures, and counts it.
+// failures, and counts it. A duplicate unique key (error 1062) is retried for apply.unique_conflict_wait
+// before it is a data error: rows that exchange a unique value (two emails swapped through a temporary
+// one) are ordered per primary key only, so when they sit on different partitions one partition's upsert
+// can meet the value before the other partition has moved it away.
 func (s *Sink) apply(ctx context.Context, topic string, partition int, first, last int64, plan *batch.Plan) error {
-	return s.retry(ctx, topic, partition, func() error {
-		start := time.Now()
-		res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
-		if err == nil {
-			s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
+	var since time.Time
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.retry(ctx, topic, partition, func() error {
+			start := time.Now()
+			res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
+			if err == nil {
+				s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
+			}
+			return err
+		})
+		if !isDuplicateKey(err) || s.Cfg.Apply.UniqueWait <= 0 {
+			return err
 		}
-		return err
-	})
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if time.Since(since) >= s.Cfg.Apply.UniqueWait {
+			return fmt.Errorf("still a duplicate unique key after %s (apply.unique_conflict_wait): %w", s.Cfg.Apply.UniqueWait, err)
+		}
+		s.Metrics.Retries.Inc()
+		wait := backoff/2 + rand.N(backoff/2+1)
+		s.Log.Warn("duplicate unique key; retrying the batch while other partitions move on", "topic", topic, "partition", partition,
+			"first_offset", first, "err", err, "retry_in", wait, "waited", time.Since(since).Round(time.Millisecond))
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+// isDuplicateKey: error 1062, a unique key another row holds.
+func isDuplicateKey(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && my.Number == 1062
 }
 
 func stopAt(bad *batch.Bad) error {
