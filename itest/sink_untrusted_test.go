@@ -277,3 +277,49 @@ func TestSinkUniqueSwapAcrossPartitions(t *testing.T) {
 	}
 	sink.Stop(30 * time.Second)
 }
+
+// TestSinkZeroDates: NOT NULL TIMESTAMP and DATETIME columns holding zero dates arrive as the epoch. On a
+// target whose sql_mode is strict with NO_ZERO_DATE, the TIMESTAMP's epoch (below TIMESTAMP's range) is
+// written as the zero date it stood for, so B equals A; the DATETIME's epoch is a valid DATETIME and is
+// written as 1970-01-01 00:00:00 (the documented difference). The pipeline does not stop.
+func TestSinkZeroDates(t *testing.T) {
+	env := LoadEnv(t)
+	prefix := UniqueName("zerodate")
+	adminA, adminB, db, _ := pipeline(t, env, prefix,
+		"CREATE TABLE {db}.t (id INT PRIMARY KEY, ts TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP, dt DATETIME NOT NULL)")
+	var global string
+	adminB.QueryRow("SELECT @@global.sql_mode").Scan(&global)
+	mustExec(t, adminB, "SET GLOBAL sql_mode = 'STRICT_TRANS_TABLES,NO_ZERO_DATE,NO_ZERO_IN_DATE,ERROR_FOR_DIVISION_BY_ZERO'")
+	t.Cleanup(func() { adminB.Exec("SET GLOBAL sql_mode = ?", global) })
+	conn, err := adminA.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	for _, q := range []string{"SET SESSION sql_mode = ''",
+		"INSERT INTO `" + db + "`.t VALUES (1, '0000-00-00 00:00:00', '0000-00-00 00:00:00'), (2, '2024-02-29 12:00:00', '2024-02-29 12:00:00')",
+		"INSERT INTO `" + db + "`.t VALUES (3, '2024-03-01 00:00:00', '2024-03-01 00:00:00')"} {
+		if _, err := conn.ExecContext(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	name := prefix + "-sink"
+	topic := prefix + "." + db + ".t"
+	sink := startSink(t, env, name, "topics: ["+topic+"]", "")
+	waitApplied(t, env, adminB, name, topic, time.Minute, sink)
+	sink.Stop(30 * time.Second)
+	q := "SELECT id, CAST(ts AS CHAR) AS ts, CAST(dt AS CHAR) AS dt FROM `" + db + "`.t"
+	a, b := queryRows(context.Background(), t, adminA, q, false), queryRows(context.Background(), t, adminB, q, false)
+	if len(b) != 3 {
+		t.Fatalf("B holds %v, want 3 rows", b)
+	}
+	for id, ra := range a {
+		want := map[string]string{"ts": ra["ts"], "dt": ra["dt"]}
+		if id == "1" {
+			want["dt"] = "1970-01-01 00:00:00"
+		}
+		if b[id]["ts"] != want["ts"] || b[id]["dt"] != want["dt"] {
+			t.Errorf("row %s: B has ts %q dt %q, want %q %q", id, b[id]["ts"], b[id]["dt"], want["ts"], want["dt"])
+		}
+	}
+}

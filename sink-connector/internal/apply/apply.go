@@ -545,8 +545,20 @@ func (m *TableMeta) bind(name string, s *envelope.Schema, v any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s.%s: %w", m.Table, name, err)
 	}
+	if col.DataType == "timestamp" && out == epochTimestamp {
+		// A zero TIMESTAMP arrives as the epoch (Debezium's rule for NOT NULL zero dates), which no
+		// TIMESTAMP can hold (its range starts one second later): it was the zero date on the source.
+		return zeroTimestamp, nil
+	}
 	return out, nil
 }
+
+// epochTimestamp is how schemas.ToSQL binds the epoch of a ZonedTimestamp; zeroTimestamp what it stands
+// for in a TIMESTAMP column.
+const (
+	epochTimestamp = "1970-01-01 00:00:00.000000"
+	zeroTimestamp  = "0000-00-00 00:00:00"
+)
 
 // quote quotes an identifier; names were validated (no backticks) before they get here.
 func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
