@@ -323,3 +323,45 @@ func TestSinkZeroDates(t *testing.T) {
 		}
 	}
 }
+
+// TestSinkStopsWhileTargetDown: with apply.max_retries 0 (retry forever) and the target unreachable, a
+// SIGTERM still ends the sink: the batch in flight is given up after apply.shutdown_timeout (its offset
+// is not stored, so it is applied after the next start).
+func TestSinkStopsWhileTargetDown(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB, db, topic := sinkTarget(ctx, t, env, "downstop", 20)
+	proxy := StartProxy(t, env.MySQLB)
+	viaProxy := *env
+	viaProxy.MySQLB = proxy.Addr()
+	rec := func(id int) kafka.Message {
+		return kafka.Message{Key: fmt.Appendf(nil, `{"id":%d}`, id),
+			Value: fmt.Appendf(nil, `{"before":null,"after":{"id":%d,"v":"x"},"source":{"db":%q,"table":"t"},"op":"c"}`, id, db)}
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, rec(1)); err != nil {
+		t.Fatal(err)
+	}
+	name := topic + "-sink"
+	extra := ", max_retries: 0, shutdown_timeout: 3s"
+	sink := startSink(t, &viaProxy, name, "topics: ["+topic+"]", extra)
+	count := func() (n int) {
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t").Scan(&n)
+		return n
+	}
+	WaitFor(t, 60*time.Second, "row 1", func() bool { return count() == 1 })
+	proxy.SetDown(true)
+	if err := w.WriteMessages(ctx, rec(2)); err != nil {
+		t.Fatal(err)
+	}
+	WaitFor(t, 30*time.Second, "the batch retried", func() bool { return strings.Contains(sink.Log(), "retrying the transaction") })
+	sink.Stop(20 * time.Second)
+	if !strings.Contains(sink.Log(), "gave up the batch in flight") {
+		t.Errorf("no word of the batch given up:\n%s", sink.Log())
+	}
+	proxy.SetDown(false)
+	sink = startSink(t, &viaProxy, name, "topics: ["+topic+"]", extra)
+	WaitFor(t, 60*time.Second, "row 2 after the restart", func() bool { return count() == 2 })
+	sink.Stop(30 * time.Second)
+}

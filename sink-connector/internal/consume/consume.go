@@ -225,10 +225,13 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 	applied := make(chan error, 1)
 	rctx, stopReading := context.WithCancel(ctx) // a batch that fails to apply ends the reading too
 	defer stopReading()
+	// A batch read is applied even when the generation ends meanwhile (a rebalance, SIGTERM): the offset
+	// stored with it keeps the next owner from applying it again. But not forever: a target that stays
+	// unreachable would keep a retrying batch, and the sink, from ever stopping. After
+	// apply.shutdown_timeout the batch is given up; its offset is not stored, so it is applied again.
+	actx, endApply := afterCancel(ctx, s.Cfg.Apply.ShutdownTimeout)
+	defer endApply()
 	go func() {
-		// A batch read is applied even when the generation ends meanwhile: the offset stored with it keeps
-		// the next owner from applying it again.
-		actx := context.WithoutCancel(ctx)
 		for b := range batches {
 			if err := s.applyBatch(actx, topic, partition, b); err != nil {
 				stopReading()
@@ -245,7 +248,7 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 			select {
 			case batches <- b:
 			case aerr := <-applied:
-				return aerr
+				return s.givenUp(ctx, log, aerr)
 			}
 		}
 		if b.stop != nil || rctx.Err() != nil {
@@ -258,9 +261,27 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 	}
 	close(batches)
 	if err := <-applied; err != nil {
-		return err
+		return s.givenUp(ctx, log, err)
 	}
 	return readErr
+}
+
+// givenUp is nil for a batch given up after its generation ended (its records are applied again by the
+// next owner or after a restart), else err.
+func (s *Sink) givenUp(ctx context.Context, log *slog.Logger, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		log.Warn("gave up the batch in flight after apply.shutdown_timeout; its records are applied again on the next start",
+			"shutdown_timeout", s.Cfg.Apply.ShutdownTimeout)
+		return nil
+	}
+	return err
+}
+
+// afterCancel returns a context that is cancelled grace after ctx is, or when end is called.
+func afterCancel(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return actx, func() { stop(); cancel() }
 }
 
 // fetcher reads one partition from offset from.
