@@ -61,12 +61,12 @@ unit:
 
 itest:
 	TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) TANDEM_ENV_SCRIPT=$(TANDEM_ENV_SCRIPT) \
-	  $(GO) test -race -count=1 -tags integration -timeout $(ITEST_TIMEOUT) ./itest/...
+	  $(GO) test -race -count=1 -tags integration -timeout $(ITEST_TIMEOUT) ./itest/... ./sink-connector/...
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
-	$(GO) vet -tags integration ./itest/...
+	$(GO) vet -tags integration ./itest/... ./sink-connector/...
 
 env-up:
 	@$(ENV) up
@@ -81,10 +81,13 @@ env-clean:
 compose-check:
 	@$(ENV) compose-check docker-compose.yml
 
-# fuzz runs each decoder fuzz test in turn. Minimisation is bounded: a long one stalls the engine.
+# fuzz runs each fuzz test in turn: the decoders, and the sink's path from a record to its SQL (loop
+# marker, schema to DDL, decode + plan + bind). Minimisation is bounded: a long one stalls the engine.
+# make unit runs their seed corpora as ordinary tests.
+FUZZ_PKGS ?= ./envelope/ ./sink-connector/internal/batch/ ./sink-connector/internal/apply/
 fuzz:
-	@for f in $$($(GO) test ./envelope/ -list '^Fuzz' | grep ^Fuzz); do \
-	  echo "== $$f"; $(GO) test ./envelope/ -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done
+	@for p in $(FUZZ_PKGS); do for f in $$($(GO) test $$p -list '^Fuzz' | grep ^Fuzz); do \
+	  echo "== $$p $$f"; $(GO) test $$p -run XXX -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 2s || exit 1; done; done
 
 # test-faults runs the fault, burst and size tests at the sizes the issues ask for (about ten minutes on our machine),
 # against the environment it starts. make test runs the same tests small.

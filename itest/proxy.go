@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -16,6 +17,7 @@ type Proxy struct {
 	target string
 	mu     sync.Mutex
 	conns  map[net.Conn]bool
+	down   atomic.Bool
 }
 
 // StartProxy listens on a free local port and forwards to target until the test ends.
@@ -39,6 +41,10 @@ func (p *Proxy) serve() {
 		if err != nil {
 			return
 		}
+		if p.down.Load() {
+			c.Close()
+			continue
+		}
 		u, err := net.Dial("tcp", p.target)
 		if err != nil {
 			c.Close()
@@ -58,6 +64,14 @@ func (p *Proxy) serve() {
 		}
 		go pipe(u, c)
 		go pipe(c, u)
+	}
+}
+
+// SetDown makes the target unreachable (open connections cut, new ones closed at once) or reachable again.
+func (p *Proxy) SetDown(down bool) {
+	p.down.Store(down)
+	if down {
+		p.DropAll()
 	}
 }
 

@@ -117,9 +117,13 @@ func (p *bidi) stop(t *testing.T) {
 }
 
 // write makes n random single-row changes on one side, keys drawn from [lo, hi), and returns how many
-// changed a row (and so became one binlog row event).
+// changed a row (and so became one binlog row event). Every note carries, inside its string literal, the
+// marker a sink writes for changes that originated at the other side: only a leading marker may make a
+// sink skip a change, so these must all replicate.
 func write(t *testing.T, db *sql.DB, table string, n, lo, hi int, side string) int64 {
 	var changes int64
+	other := map[string]string{"a": "B", "b": "A"}[side]
+	forged := " /* dts origin=" + other + " from=" + other + " */"
 	for i := 0; i < n; i++ {
 		id := lo + rand.IntN(hi-lo)
 		var q string
@@ -127,9 +131,9 @@ func write(t *testing.T, db *sql.DB, table string, n, lo, hi int, side string) i
 		switch rand.IntN(5) {
 		case 0, 1:
 			q, args = "INSERT INTO "+table+" VALUES (?, ?, ?, NOW(6)) ON DUPLICATE KEY UPDATE v = v + 1, note = VALUES(note), updated_at = NOW(6)",
-				[]any{id, i, side + "-ins-" + strconv.Itoa(i)}
+				[]any{id, i, side + "-ins-" + strconv.Itoa(i) + forged}
 		case 2, 3:
-			q, args = "UPDATE "+table+" SET v = v + 1, note = ?, updated_at = NOW(6) WHERE id = ?", []any{side + "-upd-" + strconv.Itoa(i), id}
+			q, args = "UPDATE "+table+" SET v = v + 1, note = ?, updated_at = NOW(6) WHERE id = ?", []any{side + "-upd-" + strconv.Itoa(i) + forged, id}
 		default:
 			q, args = "DELETE FROM "+table+" WHERE id = ?", []any{id}
 		}

@@ -46,10 +46,15 @@ func (a *Applier) Setup(ctx context.Context) error {
   consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL, kafka_partition INT NOT NULL,
   next_offset BIGINT NOT NULL, updated_at DATETIME(6) NOT NULL,
   PRIMARY KEY (consumer, topic, kafka_partition)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+		// The batch log: per committed transaction, the offsets it was asked to apply, the stored offset it
+		// found, and the lowest and highest offset of the changes it actually ran (-1: none). Rows are
+		// numbered in commit order (the partition's offset row serialises its transactions).
 		"CREATE TABLE IF NOT EXISTS " + a.batchesTable() + ` (
-  consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL, kafka_partition INT NOT NULL,
-  first_offset BIGINT NOT NULL, last_offset BIGINT NOT NULL, records INT NOT NULL, applied_at DATETIME(6) NOT NULL,
-  PRIMARY KEY (consumer, topic, kafka_partition, first_offset)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
+  id BIGINT NOT NULL AUTO_INCREMENT, consumer VARCHAR(190) NOT NULL, topic VARCHAR(249) NOT NULL,
+  kafka_partition INT NOT NULL, requested_first BIGINT NOT NULL, requested_last BIGINT NOT NULL,
+  stored_before BIGINT NOT NULL, applied_first BIGINT NOT NULL, applied_last BIGINT NOT NULL,
+  records INT NOT NULL, applied_at DATETIME(6) NOT NULL,
+  PRIMARY KEY (id), KEY (consumer, topic, kafka_partition)) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`,
 	}
 	for _, s := range stmts {
 		if _, err := a.DB.ExecContext(ctx, a.Marker+" "+s); err != nil {
@@ -60,7 +65,7 @@ func (a *Applier) Setup(ctx context.Context) error {
 }
 
 func (a *Applier) offsetsTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_offsets`" }
-func (a *Applier) batchesTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_batches`" }
+func (a *Applier) batchesTable() string { return quote(a.OffsetsDB) + ".`tandem_sink_batch_log`" }
 
 // NextOffset reads the offset a partition resumes at; found is false when nothing was applied yet. It
 // creates the partition's row (next_offset -1: nothing applied) so that batches lock an existing row.
@@ -114,7 +119,9 @@ func (a *Applier) SetOffset(ctx context.Context, topic string, partition int, ne
 
 // Apply runs plan in one transaction: it locks the partition's offset row, skips the whole plan when the
 // stored offset is already past lastOffset (the batch was applied before), applies the actions, stores
-// lastOffset+1 and commits. Actions below the stored offset are dropped.
+// lastOffset+1 and commits. Actions and truncates below the stored offset are dropped: that fence is what
+// makes a batch delivered twice (a retry after a commit whose reply was lost, two owners of a partition
+// overlapping after a rebalance) apply once.
 func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstOffset, lastOffset int64, plan *batch.Plan) (Result, error) {
 	var res Result
 	// Table metadata, and any table or column schema evolution adds, before the transaction: DDL would
@@ -142,8 +149,9 @@ func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstO
 		res.NextOffset = stored
 		return res, tx.Commit() // applied before
 	}
+	ran := offsetRange{lo: -1, hi: -1}
 	for i, tp := range plan.Tables {
-		n, err := a.applyTable(ctx, tx, metas[i], tp, stored)
+		n, err := a.applyTable(ctx, tx, metas[i], tp, stored, &ran)
 		if err != nil {
 			return res, err
 		}
@@ -158,8 +166,9 @@ func (a *Applier) Apply(ctx context.Context, topic string, partition int, firstO
 	}
 	if a.BatchLog {
 		if _, err := tx.ExecContext(ctx, a.Marker+" INSERT INTO "+a.batchesTable()+
-			" (consumer, topic, kafka_partition, first_offset, last_offset, records, applied_at) VALUES (?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
-			a.Consumer, topic, partition, max(firstOffset, stored), lastOffset, plan.Records); err != nil {
+			" (consumer, topic, kafka_partition, requested_first, requested_last, stored_before, applied_first, applied_last, records, applied_at)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP(6))",
+			a.Consumer, topic, partition, firstOffset, lastOffset, stored, ran.lo, ran.hi, plan.Records); err != nil {
 			return res, fmt.Errorf("log the batch of %s[%d]: %w", topic, partition, err)
 		}
 	}
@@ -192,13 +201,25 @@ func (a *Applier) prepare(ctx context.Context, tp *batch.TablePlan) (*TableMeta,
 	return meta, nil
 }
 
+// offsetRange is the lowest and highest offset of the changes a transaction ran; -1 when none.
+type offsetRange struct{ lo, hi int64 }
+
+func (r *offsetRange) add(offset int64) {
+	if r.lo < 0 || offset < r.lo {
+		r.lo = offset
+	}
+	r.hi = max(r.hi, offset)
+}
+
 // applyTable writes one table's actions: deletes first, then upserts grouped by column list. Each key
-// has exactly one final action, so this order keeps per-key order.
-func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, tp *batch.TablePlan, stored int64) (int, error) {
-	if tp.Truncate {
+// has exactly one final action, so this order keeps per-key order. Actions and a truncate from records
+// below stored were applied before and are dropped; ran gets the offsets of what runs.
+func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, tp *batch.TablePlan, stored int64, ran *offsetRange) (int, error) {
+	if tp.Truncate && tp.TruncateOffset >= stored {
 		if _, err := tx.ExecContext(ctx, a.Marker+" DELETE FROM "+meta.quoted); err != nil {
 			return 0, fmt.Errorf("truncate %s: %w", tp.Table, err)
 		}
+		ran.add(tp.TruncateOffset)
 	}
 	// Statements group actions by marker and by column list (an ALTER in the batch changes it); deletes
 	// go first. Each key has exactly one final action, so the order keeps per-key order.
@@ -217,10 +238,13 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 		}
 		return sig
 	}
+	applied := 0
 	for _, act := range tp.Actions {
 		if act.Offset < stored {
 			continue
 		}
+		applied++
+		ran.add(act.Offset)
 		k := groupKey{delete: act.Delete, marker: act.Marker}
 		if !act.Delete || act.Before != nil {
 			k.columns = signature(act.Row)
@@ -250,7 +274,7 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 			}
 		}
 	}
-	return len(tp.Actions), nil
+	return applied, nil
 }
 
 func columnsSignature(row *envelope.Schema) string {
@@ -272,15 +296,28 @@ func (a *Applier) marker(act *batch.Action) string {
 // delete runs DELETE … WHERE (k1, k2) IN ((?, ?), …), or under a conflict policy
 // DELETE … WHERE (k1, k2) = (?, ?) AND (v IS NULL OR v <= ?) OR … with the deleted image's version.
 func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	build := a.deleteStmt
 	if a.Conflict != "" && acts[0].Before != nil {
-		return a.deleteUnchanged(ctx, tx, meta, acts)
+		build = a.deleteUnchangedStmt
 	}
+	q, args, err := build(meta, acts)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("delete from %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+// deleteStmt is the DELETE of acts' keys, and its arguments.
+func (a *Applier) deleteStmt(meta *TableMeta, acts []*batch.Action) (string, []any, error) {
 	keyCols := acts[0].KeyCols
 	cols := make([]string, len(keyCols))
 	for i, c := range keyCols {
 		col, err := meta.column(c)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		cols[i] = quote(col.Name)
 	}
@@ -290,7 +327,7 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 	args := make([]any, 0, len(acts)*len(cols))
 	for i, act := range acts {
 		if len(act.KeyCols) != len(keyCols) {
-			return fmt.Errorf("%s: records with different key columns in one batch", meta.Table)
+			return "", nil, fmt.Errorf("%s: records with different key columns in one batch", meta.Table)
 		}
 		if i > 0 {
 			q.WriteString(", ")
@@ -299,16 +336,51 @@ func (a *Applier) delete(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		for j, c := range act.KeyCols {
 			v, err := meta.bind(c, keySchema(act, j), act.Key[j])
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			args = append(args, v)
 		}
 	}
 	q.WriteString(")")
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("delete from %s: %w", meta.Table, err)
+	// Text keys: the rows found by the key under the column's collation ('abc' finds 'ABC') are deleted
+	// only when byte-equal to a deleted key, in the same tuple.
+	if binCols, binTuple, ok := byteEqualKeys(meta, keyCols); ok {
+		q.WriteString(" AND (" + binCols + ") IN (")
+		n := len(args)
+		for i := range acts {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString(binTuple)
+		}
+		q.WriteString(")")
+		args = append(args, args[:n]...)
 	}
-	return nil
+	return q.String(), args, nil
+}
+
+// byteEqualKeys returns, when some key columns hold text, the key columns and a tuple of placeholders
+// that compare them byte for byte: BINARY col against BINARY CONVERT(? USING the column's charset). A
+// case-insensitive or accent-insensitive collation, or PAD SPACE, makes 'abc', 'ABC' and 'abc ' one key
+// for the index; a delete of 'abc' (the old key of a key change 'abc' -> 'ABC', whose create may be
+// applied first from another partition) must not remove the row that became 'ABC'. The plain key IN (…)
+// still selects the rows through the index; this is a filter on them.
+func byteEqualKeys(meta *TableMeta, keyCols []string) (cols, tuple string, ok bool) {
+	var c, p []string
+	for _, k := range keyCols {
+		col, err := meta.column(k)
+		if err != nil {
+			return "", "", false
+		}
+		if col.Charset == "" || col.Charset == "binary" {
+			c, p = append(c, quote(col.Name)), append(p, "?")
+			continue
+		}
+		ok = true
+		c = append(c, "BINARY "+quote(col.Name))
+		p = append(p, "BINARY CONVERT(? USING "+col.Charset+")")
+	}
+	return strings.Join(c, ", "), "(" + strings.Join(p, ", ") + ")", ok
 }
 
 // keySchema is the schema of an action's key column j; nil when the key is untyped.
@@ -321,12 +393,25 @@ func keySchema(act *batch.Action, j int) *envelope.Schema {
 
 // upsert runs INSERT … VALUES (…), … ON DUPLICATE KEY UPDATE c = VALUES(c), ….
 func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+	q, args, err := a.upsertStmt(meta, acts)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("upsert into %s: %w", meta.Table, err)
+	}
+	return nil
+}
+
+// upsertStmt is the INSERT … ON DUPLICATE KEY UPDATE of acts (which share one column list), and its
+// arguments.
+func (a *Applier) upsertStmt(meta *TableMeta, acts []*batch.Action) (string, []any, error) {
 	row := acts[0].Row
 	cols := make([]string, len(row.Fields))
 	for i, f := range row.Fields {
 		col, err := meta.column(f.Name)
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		cols[i] = quote(col.Name)
 	}
@@ -341,21 +426,21 @@ func (a *Applier) upsert(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts 
 		}
 		q.WriteString(tuple)
 		for j, f := range act.Row.Fields {
+			if len(act.Row.Fields) != len(row.Fields) {
+				return "", nil, fmt.Errorf("%s: rows with different columns in one statement", meta.Table)
+			}
 			v, err := meta.bind(f.Name, f.Schema, act.Values[j])
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			args = append(args, v)
 		}
 	}
 	q.WriteString(" ON DUPLICATE KEY UPDATE ")
 	if err := a.updateList(&q, meta, cols); err != nil {
-		return err
+		return "", nil, err
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("upsert into %s: %w", meta.Table, err)
-	}
-	return nil
+	return q.String(), args, nil
 }
 
 // updateList writes the ON DUPLICATE KEY UPDATE assignments. Under a conflict policy each is guarded by
@@ -395,12 +480,12 @@ func (a *Applier) updateList(q *strings.Builder, meta *TableMeta, cols []string)
 	return nil
 }
 
-// deleteUnchanged deletes rows only where the target's version is not newer than the deleted image's:
+// deleteUnchangedStmt deletes rows only where the target's version is not newer than the deleted image's:
 // a row changed on the target since then survives (an update wins over a concurrent delete).
-func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMeta, acts []*batch.Action) error {
+func (a *Applier) deleteUnchangedStmt(meta *TableMeta, acts []*batch.Action) (string, []any, error) {
 	col, err := meta.column(a.Conflict)
 	if err != nil {
-		return fmt.Errorf("apply.conflict.column: %w", err)
+		return "", nil, fmt.Errorf("apply.conflict.column: %w", err)
 	}
 	v := quote(col.Name)
 	var q strings.Builder
@@ -409,7 +494,7 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 	for i, act := range acts {
 		vi := act.Row.FieldIndex(a.Conflict)
 		if vi < 0 {
-			return fmt.Errorf("apply.conflict.column %s is not in the records of %s", a.Conflict, meta.Table)
+			return "", nil, fmt.Errorf("apply.conflict.column %s is not in the records of %s", a.Conflict, meta.Table)
 		}
 		if i > 0 {
 			q.WriteString(" OR ")
@@ -418,26 +503,27 @@ func (a *Applier) deleteUnchanged(ctx context.Context, tx *sql.Tx, meta *TableMe
 		for j, c := range act.KeyCols {
 			kc, err := meta.column(c)
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			val, err := meta.bind(c, keySchema(act, j), act.Key[j])
 			if err != nil {
-				return err
+				return "", nil, err
 			}
 			q.WriteString(quote(kc.Name) + " = ? AND ")
 			args = append(args, val)
+			if kc.Charset != "" && kc.Charset != "binary" { // byte for byte, as in delete
+				q.WriteString("BINARY " + quote(kc.Name) + " = BINARY CONVERT(? USING " + kc.Charset + ") AND ")
+				args = append(args, val)
+			}
 		}
 		ver, err := meta.bind(col.Name, act.Row.Fields[vi].Schema, act.Before[vi])
 		if err != nil {
-			return err
+			return "", nil, err
 		}
 		q.WriteString("(" + v + " IS NULL OR " + v + " <= ?))")
 		args = append(args, ver)
 	}
-	if _, err := tx.ExecContext(ctx, q.String(), args...); err != nil {
-		return fmt.Errorf("delete from %s: %w", meta.Table, err)
-	}
-	return nil
+	return q.String(), args, nil
 }
 
 // bind converts one value for the column it goes to; untyped values (schemaless JSON) are typed by the
@@ -459,8 +545,20 @@ func (m *TableMeta) bind(name string, s *envelope.Schema, v any) (any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s.%s: %w", m.Table, name, err)
 	}
+	if col.DataType == "timestamp" && out == epochTimestamp {
+		// A zero TIMESTAMP arrives as the epoch (Debezium's rule for NOT NULL zero dates), which no
+		// TIMESTAMP can hold (its range starts one second later): it was the zero date on the source.
+		return zeroTimestamp, nil
+	}
 	return out, nil
 }
+
+// epochTimestamp is how schemas.ToSQL binds the epoch of a ZonedTimestamp; zeroTimestamp what it stands
+// for in a TIMESTAMP column.
+const (
+	epochTimestamp = "1970-01-01 00:00:00.000000"
+	zeroTimestamp  = "0000-00-00 00:00:00"
+)
 
 // quote quotes an identifier; names were validated (no backticks) before they get here.
 func quote(name string) string { return "`" + strings.ReplaceAll(name, "`", "``") + "`" }
@@ -478,35 +576,10 @@ func (a *Applier) createTable(ctx context.Context, tp *batch.TablePlan) (*TableM
 	if first == nil {
 		return nil, fmt.Errorf("%s: %w, and no record of the batch has a schema to create it from", tp.Table, ErrNoTable)
 	}
-	isKey := map[string]bool{}
-	for _, k := range first.KeyCols {
-		isKey[k] = true
+	stmt, err := createTableStmt(a.Marker, tp.Table, first.Row, first.KeyCols)
+	if err != nil {
+		return nil, err
 	}
-	var defs []string
-	for _, f := range first.Row.Fields {
-		typ, err := SQLType(f.Schema)
-		if err != nil {
-			return nil, fmt.Errorf("create %s: column %s: %w", tp.Table, f.Name, err)
-		}
-		if isKey[f.Name] { // key columns need a bounded length
-			typ = strings.NewReplacer("LONGTEXT", "VARCHAR(255)", "LONGBLOB", "VARBINARY(255)").Replace(typ)
-		}
-		null := " NULL"
-		if !f.Schema.Optional {
-			null = " NOT NULL"
-		}
-		if strings.HasSuffix(typ, " NULL") {
-			typ, null = strings.TrimSuffix(typ, " NULL"), " NULL"
-		}
-		defs = append(defs, quote(f.Name)+" "+typ+null)
-	}
-	keys := make([]string, len(first.KeyCols))
-	for i, k := range first.KeyCols {
-		keys[i] = quote(k)
-	}
-	defs = append(defs, "PRIMARY KEY ("+strings.Join(keys, ", ")+")")
-	stmt := a.Marker + " CREATE TABLE IF NOT EXISTS " + quote(tp.Table.DB) + "." + quote(tp.Table.Name) +
-		" (\n  " + strings.Join(defs, ",\n  ") + "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4"
 	if _, err := a.DB.ExecContext(ctx, stmt); err != nil {
 		return nil, fmt.Errorf("create %s: %w", tp.Table, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 
@@ -28,7 +29,10 @@ type Column struct {
 	Name     string
 	DataType string
 	Unsigned bool
-	schema   *envelope.Schema // how schemaless values for it are read; nil when not readable
+	// Charset is the character set of a text column ("" for other columns): deletes compare its key
+	// values byte for byte in it (see byteEqualKeys).
+	Charset string
+	schema  *envelope.Schema // how schemaless values for it are read; nil when not readable
 }
 
 func (m *TableMeta) column(name string) (*Column, error) {
@@ -78,7 +82,7 @@ func (c *Catalog) Forget(t batch.Table) {
 func (c *Catalog) load(ctx context.Context, t batch.Table) (*TableMeta, error) {
 	rows, err := c.DB.QueryContext(ctx, `SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, IS_NULLABLE,
 		COALESCE(NUMERIC_PRECISION, 0), COALESCE(NUMERIC_SCALE, 0), COALESCE(DATETIME_PRECISION, 0),
-		COALESCE(CHARACTER_MAXIMUM_LENGTH, 0)
+		COALESCE(CHARACTER_MAXIMUM_LENGTH, 0), COALESCE(CHARACTER_SET_NAME, '')
 		FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION`, t.DB, t.Name)
 	if err != nil {
 		return nil, fmt.Errorf("read the columns of %s: %w", t, err)
@@ -86,12 +90,15 @@ func (c *Catalog) load(ctx context.Context, t batch.Table) (*TableMeta, error) {
 	defer rows.Close()
 	m := &TableMeta{Table: t, quoted: quote(t.DB) + "." + quote(t.Name), columns: map[string]*Column{}}
 	for rows.Next() {
-		var name, dataType, colType, nullable string
+		var name, dataType, colType, nullable, charset string
 		var precision, scale, fsp, length int64
-		if err := rows.Scan(&name, &dataType, &colType, &nullable, &precision, &scale, &fsp, &length); err != nil {
+		if err := rows.Scan(&name, &dataType, &colType, &nullable, &precision, &scale, &fsp, &length, &charset); err != nil {
 			return nil, err
 		}
-		col := &Column{Name: name, DataType: dataType, Unsigned: strings.Contains(colType, "unsigned")}
+		if !charsetName.MatchString(charset) {
+			return nil, fmt.Errorf("%s.%s: unexpected character set name %q", t, name, charset)
+		}
+		col := &Column{Name: name, DataType: dataType, Unsigned: strings.Contains(colType, "unsigned"), Charset: charset}
 		sc := schemas.Column{Name: name, DataType: dataType, Unsigned: col.Unsigned, Nullable: nullable == "YES",
 			Precision: int(precision), Scale: int(scale), FSP: int(fsp), Length: int(length)}
 		if dataType == "bit" {
@@ -112,6 +119,10 @@ func (c *Catalog) load(ctx context.Context, t batch.Table) (*TableMeta, error) {
 	return m, nil
 }
 
+// charsetName is what a character set name from information_schema may look like: it is written into
+// CONVERT(… USING name).
+var charsetName = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
+
 // enumValues reads the members of enum('a','b') or set('a','b').
 func enumValues(colType string) []string {
 	open, close := strings.IndexByte(colType, '('), strings.LastIndexByte(colType, ')')
@@ -127,11 +138,11 @@ func enumValues(colType string) []string {
 
 // AddColumn adds a column for a new field (schema_evolution=basic) and returns it.
 func (c *Catalog) AddColumn(ctx context.Context, m *TableMeta, f envelope.Field, marker string) (*Column, error) {
-	typ, err := SQLType(f.Schema)
+	stmt, err := addColumnStmt(marker, m.quoted, f)
 	if err != nil {
 		return nil, fmt.Errorf("%s: add column %s: %w", m.Table, f.Name, err)
 	}
-	if _, err := c.DB.ExecContext(ctx, marker+" ALTER TABLE "+m.quoted+" ADD COLUMN IF NOT EXISTS "+quote(f.Name)+" "+typ+" NULL"); err != nil {
+	if _, err := c.DB.ExecContext(ctx, stmt); err != nil {
 		return nil, fmt.Errorf("%s: add column %s: %w", m.Table, f.Name, err)
 	}
 	c.Forget(m.Table)
@@ -141,66 +152,4 @@ func (c *Catalog) AddColumn(ctx context.Context, m *TableMeta, f envelope.Field,
 	}
 	*m = *fresh
 	return m.column(f.Name)
-}
-
-// SQLType is the MySQL column type for a Connect field schema, for tables the sink creates.
-func SQLType(s *envelope.Schema) (string, error) {
-	switch s.Name {
-	case envelope.DecimalName:
-		scale, _ := s.Param("scale")
-		prec, ok := s.Param("connect.decimal.precision")
-		if !ok {
-			prec = "65"
-		}
-		return "DECIMAL(" + prec + "," + scale + ")", nil
-	case envelope.DateName, envelope.ConnectDateName:
-		return "DATE", nil
-	case envelope.TimestampName, envelope.ConnectTimestamp:
-		return "DATETIME(3)", nil
-	case envelope.MicroTimestampName, envelope.NanoTimestampName:
-		return "DATETIME(6)", nil
-	case envelope.MicroTimeName, envelope.NanoTimeName, envelope.TimeName, envelope.ConnectTimeName:
-		return "TIME(6)", nil
-	case envelope.ZonedTimestampName:
-		return "TIMESTAMP(6) NULL", nil
-	case envelope.YearName:
-		return "YEAR", nil
-	case envelope.JSONName:
-		return "JSON", nil
-	case envelope.EnumName, envelope.EnumSetName:
-		allowed, _ := s.Param("allowed")
-		var quoted []string
-		for _, v := range strings.Split(allowed, ",") {
-			quoted = append(quoted, "'"+strings.ReplaceAll(v, "'", "''")+"'")
-		}
-		kind := "ENUM"
-		if s.Name == envelope.EnumSetName {
-			kind = "SET"
-		}
-		return kind + "(" + strings.Join(quoted, ",") + ")", nil
-	case envelope.BitsName:
-		n, _ := s.Param("length")
-		return "BIT(" + n + ")", nil
-	case envelope.GeometryName, envelope.PointName:
-		return "GEOMETRY", nil
-	}
-	switch s.Type {
-	case envelope.Int8, envelope.Int16:
-		return "SMALLINT", nil
-	case envelope.Int32:
-		return "INT", nil
-	case envelope.Int64:
-		return "BIGINT", nil
-	case envelope.Float32:
-		return "FLOAT", nil
-	case envelope.Float64:
-		return "DOUBLE", nil
-	case envelope.Boolean:
-		return "TINYINT(1)", nil
-	case envelope.String:
-		return "LONGTEXT", nil
-	case envelope.Bytes:
-		return "LONGBLOB", nil
-	}
-	return "", fmt.Errorf("no column type for schema %s", s.Type)
 }

@@ -41,7 +41,9 @@ type TablePlan struct {
 	Table    Table
 	Actions  []*Action
 	Truncate bool // an op=t came first: TRUNCATE before the actions
-	index    map[string]int
+	// TruncateOffset is the offset of the op=t record, fenced by the stored offset like every action.
+	TruncateOffset int64
+	index          map[string]int
 }
 
 // Plan is what one batch does to the target.
@@ -78,7 +80,7 @@ func printable(b []byte) string {
 // Builder decodes records and plans them. It caches parsed schemas and is not safe for concurrent use:
 // each partition worker has its own.
 type Builder struct {
-	Marker     string // records whose source.query contains it are skipped, when SkipMarked
+	Marker     string // records whose source.query starts with it are skipped, when SkipMarked
 	SkipMarked bool
 	Truncate   bool
 	Database   string // routing.database
@@ -89,6 +91,7 @@ type Builder struct {
 	Conflict   string         // conflict.column: deletes carry their before image
 	cache      *envelope.SchemaCache
 	ev         envelope.Event // the record being planned: plans keep its rows and schemas, not the event
+	keyBuf     []byte         // the key identity being built (appendKeyIdentity)
 }
 
 // NewBuilder returns a builder for the configuration.
@@ -163,7 +166,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	if b.Origin != nil {
 		marker, echo = b.Origin.Marker(ev.Source.Query)
 	} else {
-		echo = b.Marker != "" && strings.Contains(ev.Source.Query, b.Marker)
+		echo = HasMarker(ev.Source.Query, b.Marker)
 	}
 	if echo && b.SkipMarked && b.Conflict == "" {
 		p.Skipped++
@@ -183,7 +186,7 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 		}
 		// Everything planned for the table before the truncate is moot.
 		tp := p.tablePlan(table)
-		tp.Actions, tp.index, tp.Truncate = nil, map[string]int{}, true
+		tp.Actions, tp.index, tp.Truncate, tp.TruncateOffset = nil, map[string]int{}, true, m.Offset
 		return nil
 	}
 	key, err := envelope.DecodeKeyJSON(m.Key, b.cache)
@@ -236,7 +239,8 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 		return fmt.Errorf("op %s is not applied", ev.Op)
 	}
 	tp := p.tablePlan(table)
-	k := string(m.Key)
+	b.keyBuf = appendKeyIdentity(b.keyBuf[:0], key.Names, key.Values)
+	k := string(b.keyBuf)
 	if i, ok := tp.index[k]; ok {
 		tp.Actions[i] = a // the last image wins, a later delete wins
 	} else {

@@ -118,3 +118,42 @@ func TestBadRecordAddsNothing(t *testing.T) {
 		t.Errorf("bad = %v, tables = %d, records = %d; want 1 bad record, no table, no record", bad, len(p.Tables), p.Records)
 	}
 }
+
+// TestCoalesceByKeyValue: the same logical key written with other bytes (spacing, an INT key retyped to
+// BIGINT, a schemaless and a schema'd writer, name case) is one key of the plan, so a delete after an
+// upsert still wins; keys that differ in the target (1 and "1", "1.0" and "1.00") stay apart.
+func TestCoalesceByKeyValue(t *testing.T) {
+	keyed := func(offset int64, op string, key string, id int) kafka.Message {
+		m := msg(offset, op, id, "v", "")
+		m.Key = []byte(key)
+		return m
+	}
+	schemaKey := func(typ string, id int) string {
+		return fmt.Sprintf(`{"schema":{"type":"struct","name":"p.db.t.Key","fields":[{"type":%q,"optional":false,"field":"id"}]},"payload":{"id":%d}}`, typ, id)
+	}
+	for _, tc := range []struct {
+		name   string
+		a, b   string
+		merged bool
+	}{
+		{"spacing", `{"id":1}`, `{ "id" : 1 }`, true},
+		{"int32 then int64", schemaKey("int32", 1), schemaKey("int64", 1), true},
+		{"schemaless then schema", `{"id":1}`, schemaKey("int64", 1), true},
+		{"name case", `{"id":1}`, `{"ID":1}`, true},
+		{"number and string", `{"id":1}`, `{"id":"1"}`, false},
+		{"decimal texts", `{"id":1.0}`, `{"id":1.00}`, false},
+		{"different ids", `{"id":1}`, `{"id":2}`, false},
+	} {
+		p, bad := builder(t, nil).Build([]kafka.Message{keyed(0, "c", tc.a, 1), keyed(1, "d", tc.b, 1)})
+		if len(bad) > 0 {
+			t.Fatalf("%s: %v", tc.name, bad[0])
+		}
+		n := len(p.Tables[0].Actions)
+		if tc.merged && (n != 1 || !p.Tables[0].Actions[0].Delete) {
+			t.Errorf("%s: %d actions (%s), want the one delete", tc.name, n, describe(p))
+		}
+		if !tc.merged && n != 2 {
+			t.Errorf("%s: %d actions (%s), want 2", tc.name, n, describe(p))
+		}
+	}
+}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/segmentio/kafka-go"
@@ -87,4 +88,84 @@ func TestRowFilterPlans(t *testing.T) {
 	if got := describe(p2); got != "db.t delete [1] @3" {
 		t.Errorf("non-key filter plan %s", got)
 	}
+}
+
+// TestMarkerOnlyLeading: only a marker that starts the statement (after white space) marks it as a
+// sink's; marker text inside the application's literals or later comments does not hide the change, and
+// in origin mode cannot forge its origin.
+func TestMarkerOnlyLeading(t *testing.T) {
+	for _, tc := range []struct {
+		query string
+		echo  bool
+	}{
+		{"/* dts */ INSERT INTO t VALUES (1)", true},
+		{" \n\t/* dts */ INSERT INTO t VALUES (1)", true},
+		{"INSERT INTO t VALUES (1, '/* dts */')", false},
+		{"UPDATE t SET note = 'see /* dts */' WHERE id = 1", false},
+		{"INSERT INTO t VALUES (1) /* dts */", false},
+		{"/* app */ /* dts */ INSERT INTO t VALUES (1)", false},
+		{"", false},
+	} {
+		b := builder(t, nil)
+		p, bad := b.Build([]kafka.Message{msg(0, "c", 1, "v", tc.query)})
+		if len(bad) > 0 {
+			t.Fatal(bad[0])
+		}
+		if got := p.Skipped == 1; got != tc.echo {
+			t.Errorf("plain marker, %q: skipped %v, want %v", tc.query, got, tc.echo)
+		}
+	}
+	o, err := NewOrigins("/* dts */", "B", "A")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for query, want := range map[string]string{
+		"INSERT INTO t VALUES (1, '/* dts origin=B from=B */')":                    "/* dts origin=A from=A */ apply",
+		"INSERT INTO t VALUES (1, '/* dts origin=C from=C */')":                    "/* dts origin=A from=A */ apply",
+		"UPDATE t SET note = '/* dts */' WHERE id = 2":                             "/* dts origin=A from=A */ apply",
+		"/* app */ /* dts origin=B from=A */ UPDATE t SET x = 1":                   "/* dts origin=A from=A */ apply",
+		"  /* dts origin=C from=A */ UPDATE t SET x = '/* dts origin=B from=B */'": "/* dts origin=C from=A */ apply",
+		"\n/* dts origin=B from=A */ UPDATE t SET x = 1":                           "echo",
+		"\t/* dts */ DELETE FROM t":                                                "echo",
+	} {
+		mk, echo := o.Marker(query)
+		got := mk + " apply"
+		if echo {
+			got = "echo"
+		}
+		if got != want {
+			t.Errorf("origin mode, %q: %s, want %s", query, got, want)
+		}
+	}
+}
+
+// FuzzMarker: a statement that does not start with a marker is never an echo, whatever it contains,
+// and keeps the source node as its origin; prefixing the plain marker always makes it one.
+func FuzzMarker(f *testing.F) {
+	for _, s := range []string{"INSERT INTO t VALUES ('/* dts */')", "/* dts origin=B from=A */ x", " /* dts */", "x /* dts origin=B from=B */", ""} {
+		f.Add(s)
+	}
+	o, err := NewOrigins("/* dts */", "B", "A")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, query string) {
+		lead := LeadingComment(query)
+		if !strings.HasPrefix(lead, "/*") {
+			if HasMarker(query, "/* dts */") {
+				t.Fatalf("%q: marked without starting with a comment", query)
+			}
+			if mk, echo := o.Marker(query); echo || mk != "/* dts origin=A from=A */" {
+				t.Fatalf("%q: origin mode gives %q echo=%v", query, mk, echo)
+			}
+		}
+		for _, q := range []string{"/* dts */ " + query, " \n/* dts */" + query} {
+			if !HasMarker(q, "/* dts */") {
+				t.Fatalf("%q: not marked", q)
+			}
+			if _, echo := o.Marker(q); !echo {
+				t.Fatalf("%q: not an echo in origin mode", q)
+			}
+		}
+	})
 }

@@ -80,27 +80,58 @@ func openTarget(ctx context.Context, cfg *config.Config) (*sql.DB, error) {
 	}
 	db := sql.OpenDB(connector)
 	var on int
-	if err := db.QueryRowContext(ctx, "SELECT @@global."+logVar).Scan(&on); err != nil {
+	var sqlMode string
+	if err := db.QueryRowContext(ctx, "SELECT @@global."+logVar+", @@global.sql_mode").Scan(&on, &sqlMode); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to the target %s as %s: %w", cfg.MySQL.Addr, cfg.MySQL.User, err)
 	}
-	if on == 1 {
+	// Zero dates: the sink writes a zero TIMESTAMP where the source had one (see apply's bind), which a
+	// session with NO_ZERO_DATE refuses; every other mode (strictness among them) stays as the server's.
+	mode, zeroDatesOff := allowZeroDates(sqlMode)
+	if on == 1 && !zeroDatesOff {
 		db.SetMaxOpenConns(cfg.Apply.Connections + 1)
 		return db, nil
 	}
 	db.Close()
-	dsn.Params[logVar] = "ON"
+	if on != 1 {
+		dsn.Params[logVar] = "ON"
+	}
+	if zeroDatesOff {
+		dsn.Params["sql_mode"] = "'" + mode + "'"
+	}
 	if connector, err = mysql.NewConnector(dsn); err != nil {
 		return nil, err
 	}
 	db = sql.OpenDB(connector)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		if on == 1 {
+			return nil, fmt.Errorf("connect to the target %s as %s with sql_mode %q: %w", cfg.MySQL.Addr, cfg.MySQL.User, mode, err)
+		}
 		return nil, fmt.Errorf("%s is OFF on %s and the sink cannot turn it on for its session (%w): %s; "+
 			"without it the target's binlog does not record the loop marker", logVar, cfg.MySQL.Addr, err, fix)
 	}
 	db.SetMaxOpenConns(cfg.Apply.Connections + 1)
 	return db, nil
+}
+
+// allowZeroDates returns the server's sql_mode without NO_ZERO_DATE and NO_ZERO_IN_DATE, and whether it
+// had either. Mode names are letters and underscores; anything else keeps the server's mode.
+func allowZeroDates(sqlMode string) (string, bool) {
+	var keep []string
+	changed := false
+	for _, m := range strings.Split(sqlMode, ",") {
+		switch {
+		case m == "NO_ZERO_DATE" || m == "NO_ZERO_IN_DATE":
+			changed = true
+		case m == "":
+		case strings.Trim(m, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_") != "":
+			return sqlMode, false
+		default:
+			keep = append(keep, m)
+		}
+	}
+	return strings.Join(keep, ","), changed
 }
 
 func newApplier(cfg *config.Config, db *sql.DB) *apply.Applier {

@@ -56,19 +56,21 @@ type Kafka struct {
 
 // Apply shapes batches and their transactions.
 type Apply struct {
-	BatchSize     int           `yaml:"batch_size" help:"records per partition batch (one database transaction)"`
-	BatchWait     time.Duration `yaml:"batch_wait" help:"how long a partial batch waits for more records"`
-	Connections   int           `yaml:"connections" help:"database connections: partitions applied in parallel"`
-	RowsPerStmt   int           `yaml:"rows_per_statement" help:"rows per multi-row INSERT or DELETE statement"`
-	Marker        string        `yaml:"marker" help:"comment that starts every statement the sink runs, e.g. /* dts */"`
-	SkipMarked    bool          `yaml:"skip_marked" help:"skip records whose source.query contains the marker (loop prevention)"`
-	Truncate      bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
-	DeadLetter    string        `yaml:"dead_letter_topic" help:"topic for records that cannot be applied; empty = stop the sink on such a record"`
-	MaxRetries    int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
-	BatchLog      bool          `yaml:"batch_log" help:"record every applied batch's offset range in tandem_sink_batches (audit)"`
-	SchemaChanges string        `yaml:"schema_evolution" help:"none, or basic: create missing tables and add missing columns"`
-	Origin        Origin        `yaml:"origin"`
-	Conflict      Conflict      `yaml:"conflict"`
+	BatchSize       int           `yaml:"batch_size" help:"records per partition batch (one database transaction)"`
+	BatchWait       time.Duration `yaml:"batch_wait" help:"how long a partial batch waits for more records"`
+	Connections     int           `yaml:"connections" help:"database connections: partitions applied in parallel"`
+	RowsPerStmt     int           `yaml:"rows_per_statement" help:"rows per multi-row INSERT or DELETE statement"`
+	Marker          string        `yaml:"marker" help:"comment that starts every statement the sink runs, e.g. /* dts */"`
+	SkipMarked      bool          `yaml:"skip_marked" help:"skip records whose source.query starts with the marker (loop prevention)"`
+	Truncate        bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
+	DeadLetter      string        `yaml:"dead_letter_topic" help:"topic for records that cannot be applied; empty = stop the sink on such a record"`
+	MaxRetries      int           `yaml:"max_retries" help:"retries of a batch after deadlocks, lock timeouts or lost connections; 0 = forever"`
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" help:"how long a batch in flight may still be applied after SIGTERM or a rebalance before it is given up (and applied again later)"`
+	UniqueWait      time.Duration `yaml:"unique_conflict_wait" help:"how long a batch that hits a duplicate unique key (error 1062) is retried while other partitions move on, before it is a data error; 0 = at once"`
+	BatchLog        bool          `yaml:"batch_log" help:"record every applied batch's requested and applied offsets in tandem_sink_batch_log (audit)"`
+	SchemaChanges   string        `yaml:"schema_evolution" help:"none, or basic: create missing tables and add missing columns"`
+	Origin          Origin        `yaml:"origin"`
+	Conflict        Conflict      `yaml:"conflict"`
 }
 
 // Origin turns on origin markers, for chains and rings of nodes: statements start with
@@ -110,7 +112,8 @@ func Default() *Config {
 		MySQL: MySQL{Flavor: "mariadb", Addr: "127.0.0.1:3306", User: "tandem_sink"},
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Refresh: 30 * time.Second, Session: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
 		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 1000,
-			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none"},
+			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none", UniqueWait: 30 * time.Second,
+			ShutdownTimeout: 30 * time.Second},
 		Offsets:       Offsets{Database: "tandem"},
 		Log:           cfgload.LogConfig{Level: "info", Format: "text"},
 		MemoryLimitMB: 120,
@@ -207,6 +210,12 @@ func (c *Config) Validate() error {
 		if c.Filter.Where == "" {
 			bad("filter.tables", "needs filter.where")
 		}
+	}
+	if c.Apply.ShutdownTimeout <= 0 {
+		bad("apply.shutdown_timeout", "must be positive")
+	}
+	if c.Apply.UniqueWait < 0 {
+		bad("apply.unique_conflict_wait", "must not be negative")
 	}
 	if c.Apply.MaxRetries < 0 {
 		bad("apply.max_retries", "must not be negative")

@@ -225,10 +225,13 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 	applied := make(chan error, 1)
 	rctx, stopReading := context.WithCancel(ctx) // a batch that fails to apply ends the reading too
 	defer stopReading()
+	// A batch read is applied even when the generation ends meanwhile (a rebalance, SIGTERM): the offset
+	// stored with it keeps the next owner from applying it again. But not forever: a target that stays
+	// unreachable would keep a retrying batch, and the sink, from ever stopping. After
+	// apply.shutdown_timeout the batch is given up; its offset is not stored, so it is applied again.
+	actx, endApply := afterCancel(ctx, s.Cfg.Apply.ShutdownTimeout)
+	defer endApply()
 	go func() {
-		// A batch read is applied even when the generation ends meanwhile: the offset stored with it keeps
-		// the next owner from applying it again.
-		actx := context.WithoutCancel(ctx)
 		for b := range batches {
 			if err := s.applyBatch(actx, topic, partition, b); err != nil {
 				stopReading()
@@ -245,7 +248,7 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 			select {
 			case batches <- b:
 			case aerr := <-applied:
-				return aerr
+				return s.givenUp(ctx, log, aerr)
 			}
 		}
 		if b.stop != nil || rctx.Err() != nil {
@@ -258,9 +261,27 @@ func (s *Sink) partition(ctx context.Context, topic string, partition int) error
 	}
 	close(batches)
 	if err := <-applied; err != nil {
-		return err
+		return s.givenUp(ctx, log, err)
 	}
 	return readErr
+}
+
+// givenUp is nil for a batch given up after its generation ended (its records are applied again by the
+// next owner or after a restart), else err.
+func (s *Sink) givenUp(ctx context.Context, log *slog.Logger, err error) error {
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		log.Warn("gave up the batch in flight after apply.shutdown_timeout; its records are applied again on the next start",
+			"shutdown_timeout", s.Cfg.Apply.ShutdownTimeout)
+		return nil
+	}
+	return err
+}
+
+// afterCancel returns a context that is cancelled grace after ctx is, or when end is called.
+func afterCancel(ctx context.Context, grace time.Duration) (context.Context, context.CancelFunc) {
+	actx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	stop := context.AfterFunc(ctx, func() { time.AfterFunc(grace, cancel) })
+	return actx, func() { stop(); cancel() }
 }
 
 // fetcher reads one partition from offset from.
@@ -343,16 +364,46 @@ func (s *Sink) applyBatch(ctx context.Context, topic string, partition int, p *p
 }
 
 // apply applies plan, the records first..last, in one transaction with their offset, retrying transient
-// failures, and counts it.
+// failures, and counts it. A duplicate unique key (error 1062) is retried for apply.unique_conflict_wait
+// before it is a data error: rows that exchange a unique value (two emails swapped through a temporary
+// one) are ordered per primary key only, so when they sit on different partitions one partition's upsert
+// can meet the value before the other partition has moved it away.
 func (s *Sink) apply(ctx context.Context, topic string, partition int, first, last int64, plan *batch.Plan) error {
-	return s.retry(ctx, topic, partition, func() error {
-		start := time.Now()
-		res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
-		if err == nil {
-			s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
+	var since time.Time
+	backoff := 100 * time.Millisecond
+	for {
+		err := s.retry(ctx, topic, partition, func() error {
+			start := time.Now()
+			res, err := s.Applier.Apply(ctx, topic, partition, first, last, plan)
+			if err == nil {
+				s.Metrics.Applied(topic, plan, res.Applied, time.Since(start))
+			}
+			return err
+		})
+		if !isDuplicateKey(err) || s.Cfg.Apply.UniqueWait <= 0 {
+			return err
 		}
-		return err
-	})
+		if since.IsZero() {
+			since = time.Now()
+		}
+		if time.Since(since) >= s.Cfg.Apply.UniqueWait {
+			return fmt.Errorf("still a duplicate unique key after %s (apply.unique_conflict_wait): %w", s.Cfg.Apply.UniqueWait, err)
+		}
+		s.Metrics.Retries.Inc()
+		wait := backoff/2 + rand.N(backoff/2+1)
+		s.Log.Warn("duplicate unique key; retrying the batch while other partitions move on", "topic", topic, "partition", partition,
+			"first_offset", first, "err", err, "retry_in", wait, "waited", time.Since(since).Round(time.Millisecond))
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		backoff = min(backoff*2, 2*time.Second)
+	}
+}
+
+// isDuplicateKey: error 1062, a unique key another row holds.
+func isDuplicateKey(err error) bool {
+	var my *mysql.MySQLError
+	return errors.As(err, &my) && my.Number == 1062
 }
 
 func stopAt(bad *batch.Bad) error {
