@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ type Env struct {
 	// KafkaClientLibs is a folder of Kafka's Java client jars, to run a transactional producer; empty
 	// when there is none (the transactions test is skipped).
 	KafkaClientLibs string
+	// ServiceA and ServiceB are the names A and B have for `tandem-env stop|start` (TANDEM_ENV_SERVICE_A/B;
+	// default a and b, MariaDB's).
+	ServiceA, ServiceB string
 }
 
 // LoadEnv reads the env file named by TANDEM_ENV_FILE (default: <repo>/.tandem-env/env, written by
@@ -73,7 +77,13 @@ func LoadEnv(t testing.TB) *Env {
 		}
 		return v
 	}
-	return &Env{
+	orDefault := func(key, def string) string {
+		if v := optional(key); v != "" {
+			return v
+		}
+		return def
+	}
+	env := &Env{
 		Flavor:             get("TANDEM_MYSQL_FLAVOR"),
 		MySQLA:             get("TANDEM_MYSQL_A_ADDR"),
 		MySQLB:             get("TANDEM_MYSQL_B_ADDR"),
@@ -90,6 +100,30 @@ func LoadEnv(t testing.TB) *Env {
 		KafkaPlainUser:     optional("TANDEM_KAFKA_PLAIN_USER"),
 		KafkaPlainPassword: optional("TANDEM_KAFKA_PLAIN_PASSWORD"),
 		KafkaClientLibs:    optional("TANDEM_KAFKA_CLIENT_LIBS"),
+		ServiceA:           orDefault("TANDEM_ENV_SERVICE_A", "a"),
+		ServiceB:           orDefault("TANDEM_ENV_SERVICE_B", "b"),
+	}
+	serverVersions.Do(func() { logServerVersions(env) })
+	return env
+}
+
+var serverVersions sync.Once
+
+// logServerVersions prints the versions of A and B once per test run: MySQL comes from Debian sid, which
+// moves.
+func logServerVersions(env *Env) {
+	for _, s := range []struct{ name, addr string }{{"A", env.MySQLA}, {"B", env.MySQLB}} {
+		cfg := mysql.NewConfig()
+		cfg.Net, cfg.Addr, cfg.User, cfg.Passwd = "tcp", s.addr, env.AdminUser, env.AdminPassword
+		cfg.Timeout = 5 * time.Second
+		version := "unknown"
+		if db, err := sql.Open("mysql", cfg.FormatDSN()); err == nil {
+			if err := db.QueryRow("SELECT VERSION()").Scan(&version); err != nil {
+				version = "unknown (" + err.Error() + ")"
+			}
+			db.Close()
+		}
+		fmt.Printf("itest: %s %s at %s runs %s\n", env.Flavor, s.name, s.addr, version)
 	}
 }
 

@@ -118,6 +118,10 @@ func TestSourceStreamsChanges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	var serverID int64
+	if err := admin.QueryRow("SELECT @@server_id").Scan(&serverID); err != nil {
+		t.Fatal(err)
+	}
 	db := NewDatabase(t, admin, "itest_src")
 	prefix := UniqueName("src")
 	mustExec(t, admin,
@@ -194,7 +198,7 @@ func TestSourceStreamsChanges(t *testing.T) {
 			continue
 		}
 		s := r.Event.Source
-		if s.DB != db || s.Table != "items" || s.Connector != env.Flavor || s.Name != prefix || s.GTID == "" || s.File == "" || s.Pos == 0 || s.ServerID != 1 {
+		if s.DB != db || s.Table != "items" || s.Connector != env.Flavor || s.Name != prefix || s.GTID == "" || s.File == "" || s.Pos == 0 || s.ServerID != serverID {
 			t.Errorf("source block %+v", s)
 		}
 		if r.Event.Op == envelope.OpCreate && fmt.Sprint(r.KeyValues.Values) == "[1]" && s.Query != "/* dts */ INSERT INTO `"+db+"`.items VALUES (1, 'apple', 5), (2, 'pear', 7)" {
@@ -394,11 +398,18 @@ func max(v ...int) int {
 	return m
 }
 
-// envService stops or starts one test service (a, b or kafka) through the environment script.
+// envService stops or starts one test service (a, b or kafka) through the environment script; a and b
+// are the env file's servers A and B (TANDEM_ENV_SERVICE_A/B, e.g. mysql-a for MySQL).
 func envService(t *testing.T, action, name string) {
 	t.Helper()
 	if os.Getenv("TANDEM_ENV_SCRIPT") == "" {
 		t.Skip("fault tests need the local environment (make test sets TANDEM_ENV_SCRIPT)")
+	}
+	switch env := LoadEnv(t); name {
+	case "a":
+		name = env.ServiceA
+	case "b":
+		name = env.ServiceB
 	}
 	out, err := exec.Command(os.Getenv("TANDEM_ENV_SCRIPT"), action, name).CombinedOutput()
 	if err != nil {
