@@ -1,0 +1,100 @@
+//go:build integration
+
+package itest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// requireMySQL skips a test that only MySQL (not MariaDB) can run.
+func requireMySQL(t *testing.T, env *Env, why string) {
+	t.Helper()
+	if env.Flavor != "mysql" {
+		t.Skipf("MySQL only: %s", why)
+	}
+}
+
+// setGTIDMode moves a MySQL server's gtid_mode to ON or OFF one allowed step at a time.
+func setGTIDMode(t *testing.T, db *sql.DB, to string) {
+	t.Helper()
+	steps := []string{"ON_PERMISSIVE", "OFF_PERMISSIVE", "OFF"}
+	if to == "ON" {
+		steps = []string{"OFF_PERMISSIVE", "ON_PERMISSIVE", "ON"}
+	}
+	var mode string
+	if err := db.QueryRow("SELECT @@global.gtid_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range steps {
+		if s == mode {
+			steps = steps[i+1:]
+			break
+		}
+	}
+	for _, s := range steps {
+		if _, err := db.Exec("SET GLOBAL gtid_mode = " + s); err != nil {
+			t.Fatalf("SET GLOBAL gtid_mode = %s: %v", s, err)
+		}
+	}
+}
+
+// TestSourceMySQLWithoutGTIDs: on a MySQL server with gtid_mode=OFF (B, switched off for the test and back
+// on afterwards), the source starts at the file and position of SHOW BINARY LOG STATUS (SHOW MASTER
+// STATUS is gone since 8.4), streams, and resumes from its saved file and position after a restart.
+func TestSourceMySQLWithoutGTIDs(t *testing.T) {
+	env := LoadEnv(t)
+	requireMySQL(t, env, "MariaDB always has GTIDs")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin := OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")
+	setGTIDMode(t, admin, "OFF")
+	t.Cleanup(func() {
+		setGTIDMode(t, admin, "ON")
+		// A new binlog file, so that readers by GTID never meet this test's anonymous transactions.
+		if _, err := admin.Exec("FLUSH BINARY LOGS"); err != nil {
+			t.Errorf("FLUSH BINARY LOGS: %v", err)
+		}
+	})
+	db := NewDatabase(t, admin, "itest_nogtid")
+	mustExec(t, admin, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(20))")
+	onB := *env
+	onB.MySQLA = env.MySQLB
+	prefix := UniqueName("nogtid")
+	topic := prefix + "." + db + ".t"
+
+	src := startSource(t, &onB, prefix, db, db+`\.none`)
+	waitStreaming(t, &onB, src, prefix)
+	mustExec(t, admin, "INSERT INTO `"+db+"`.t VALUES (1, 'one'), (2, 'two')")
+	WaitFor(t, 30*time.Second, "2 records", func() bool { return TopicSize(ctx, env, topic) >= 2 })
+	src.Stop(30 * time.Second)
+
+	mustExec(t, admin, "UPDATE `"+db+"`.t SET v = 'uno' WHERE id = 1", "INSERT INTO `"+db+"`.t VALUES (3, 'three')")
+	src = startSource(t, &onB, prefix, db, db+`\.none`)
+	WaitFor(t, 30*time.Second, "4 records", func() bool {
+		if src.Exited() {
+			t.Fatalf("source exited:\n%s", src.Log())
+		}
+		return TopicSize(ctx, env, topic) >= 4
+	})
+	src.Stop(30 * time.Second)
+
+	var got []string
+	for _, r := range ReadTopic(ctx, t, env, topic) {
+		s := r.Event.Source
+		if s.GTID != "" || s.File == "" || s.Pos == 0 {
+			t.Errorf("source block without GTIDs: gtid %q, file %q, pos %d", s.GTID, s.File, s.Pos)
+		}
+		got = append(got, rowSummary(r))
+	}
+	sort.Strings(got)
+	want := []string{"c [1] {id=1 v=one}", "c [2] {id=2 v=two}", "c [3] {id=3 v=three}", "u [1] {id=1 v=uno}"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
+	}
+}
