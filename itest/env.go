@@ -167,10 +167,21 @@ func HostPort(t testing.TB, addr string) (string, uint16) {
 // OpenDB connects to addr as user and closes the pool when the test ends. database may be empty.
 func OpenDB(t testing.TB, addr, user, password, database string) *sql.DB {
 	t.Helper()
+	return OpenDBWith(t, addr, user, password, database, nil)
+}
+
+// ZeroDates is the session setting for OpenDBWith under which MySQL (whose default sql_mode has
+// NO_ZERO_DATE) accepts the zero dates that MariaDB's default accepts.
+var ZeroDates = map[string]string{"sql_mode": "'STRICT_TRANS_TABLES'"}
+
+// OpenDBWith is OpenDB with session variables set on every connection (name -> SQL value).
+func OpenDBWith(t testing.TB, addr, user, password, database string, vars map[string]string) *sql.DB {
+	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, user, password, database
 	cfg.ParseTime, cfg.Loc = true, time.UTC
 	cfg.InterpolateParams = true
+	cfg.Params = vars
 	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		t.Fatalf("open %s: %v", addr, err)

@@ -214,7 +214,7 @@ func TestSnapshotTypeParity(t *testing.T) {
 	env := LoadEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	admin := OpenDBWith(t, env.MySQLA, env.AdminUser, env.AdminPassword, "", ZeroDates)
 	db := NewDatabase(t, admin, "itest_snaptypes")
 	prefix := UniqueName("snaptypes")
 	table := "`" + db + "`.types"
