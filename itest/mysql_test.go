@@ -98,3 +98,48 @@ func TestSourceMySQLWithoutGTIDs(t *testing.T) {
 		t.Errorf("records:\n got %s\nwant %s", strings.Join(got, "\n     "), strings.Join(want, "\n     "))
 	}
 }
+
+// TestSinkMySQLRowsQuerySession: on a MySQL target whose binlog_rows_query_log_events is OFF (MySQL's
+// default), the sink turns it on for its own session (its user has SESSION_VARIABLES_ADMIN), so its
+// statements reach B's binlog with the loop marker; a sink user without that privilege is refused at
+// start with a message naming the privilege.
+func TestSinkMySQLRowsQuerySession(t *testing.T) {
+	env := LoadEnv(t)
+	requireMySQL(t, env, "binlog_rows_query_log_events is MySQL's")
+	prefix := UniqueName("rowsquery")
+	adminA, adminB, db, _ := pipeline(t, env, prefix, "CREATE TABLE {db}.t (id INT PRIMARY KEY, v VARCHAR(10))")
+	mustExec(t, adminB, "SET GLOBAL binlog_rows_query_log_events = OFF")
+	t.Cleanup(func() { adminB.Exec("SET GLOBAL binlog_rows_query_log_events = ON") })
+	mustExec(t, adminA, "INSERT INTO `"+db+"`.t VALUES (1, 'one')")
+	start := binlogPosition(context.Background(), t, adminB, env.Flavor)
+	topic := prefix + "." + db + ".t"
+	sink := startSink(t, env, prefix+"-sink", "topics: ["+topic+"]", "")
+	WaitFor(t, 60*time.Second, "row 1 on B", func() bool {
+		var n int
+		adminB.QueryRow("SELECT COUNT(*) FROM `" + db + "`.t").Scan(&n)
+		return n == 1
+	})
+	sink.Stop(30 * time.Second)
+	marked := binlogQueries(t, env, env.MySQLB, start, db)
+	if len(marked) == 0 {
+		t.Fatal("no statement text of the sink in B's binlog: binlog_rows_query_log_events was not on in its session")
+	}
+	for _, q := range marked {
+		if !strings.HasPrefix(q, "/* dts */ ") {
+			t.Errorf("statement in B's binlog without the marker: %.100s", q)
+		}
+	}
+
+	// A sink user without SESSION_VARIABLES_ADMIN.
+	user := "tandem_nosva_" + prefix[len(prefix)-6:]
+	mustExec(t, adminB, "CREATE USER '"+user+"'@'127.0.0.1' IDENTIFIED BY 'nosva-pw'",
+		"GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, DROP, INDEX ON *.* TO '"+user+"'@'127.0.0.1'")
+	t.Cleanup(func() { adminB.Exec("DROP USER IF EXISTS '" + user + "'@'127.0.0.1'") })
+	weak := *env
+	weak.SinkUser, weak.SinkPassword = user, "nosva-pw"
+	sink = startSink(t, &weak, prefix+"-weak", "topics: ["+topic+"]", "")
+	WaitFor(t, 30*time.Second, "the sink without SESSION_VARIABLES_ADMIN to stop", sink.Exited)
+	if log := sink.Log(); !strings.Contains(log, "SESSION_VARIABLES_ADMIN") || !strings.Contains(log, "binlog_rows_query_log_events") {
+		t.Errorf("the sink's refusal does not name the variable and the privilege:\n%s", log)
+	}
+}
