@@ -217,3 +217,18 @@ func NewDatabase(t testing.TB, db *sql.DB, prefix string) string {
 	})
 	return name
 }
+
+// ServerGTID returns a server's GTID position as text: @@gtid_binlog_pos on MariaDB, @@gtid_executed on
+// MySQL (uuid:1-n sets).
+func ServerGTID(t testing.TB, db *sql.DB, flavor string) string {
+	t.Helper()
+	q := "SELECT @@global.gtid_binlog_pos"
+	if flavor == "mysql" {
+		q = "SELECT @@global.gtid_executed"
+	}
+	var pos string
+	if err := db.QueryRow(q).Scan(&pos); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return pos
+}

@@ -143,3 +143,103 @@ func TestSinkMySQLRowsQuerySession(t *testing.T) {
 		t.Errorf("the sink's refusal does not name the variable and the privilege:\n%s", log)
 	}
 }
+
+// TestSourceMySQLCompressedTransactions: transactions written with binlog_transaction_compression=ON reach
+// the binlog as TRANSACTION_PAYLOAD events (zstd); the source reads the events inside them, statement
+// text included.
+func TestSourceMySQLCompressedTransactions(t *testing.T) {
+	env := LoadEnv(t)
+	requireMySQL(t, env, "binlog_transaction_compression is MySQL's")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, admin, "itest_zstd")
+	mustExec(t, admin, "CREATE TABLE `"+db+"`.t (id INT PRIMARY KEY, v VARCHAR(200))")
+	prefix := UniqueName("zstd")
+	src := startSource(t, env, prefix, db, db+`\.none`)
+	waitStreaming(t, env, src, prefix)
+
+	conn, err := admin.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	tbl := "`" + db + "`.t"
+	for _, s := range []string{
+		"SET SESSION binlog_transaction_compression = ON",
+		"BEGIN",
+		"INSERT INTO " + tbl + " VALUES (1, REPEAT('a', 200)), (2, REPEAT('b', 200))",
+		"UPDATE " + tbl + " SET v = 'short' WHERE id = 1",
+		"COMMIT",
+		"DELETE FROM " + tbl + " WHERE id = 2",
+	} {
+		if _, err := conn.ExecContext(ctx, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	topic := prefix + "." + db + ".t"
+	WaitFor(t, 30*time.Second, "4 records and a tombstone", func() bool { return TopicSize(ctx, env, topic) >= 5 })
+	src.Stop(30 * time.Second)
+	var got []string
+	for _, r := range ReadTopic(ctx, t, env, topic) {
+		if r.Event == nil {
+			continue
+		}
+		got = append(got, rowSummary(r))
+		if r.Event.Source.Query == "" {
+			t.Errorf("no statement text for %s", rowSummary(r))
+		}
+	}
+	sort.Strings(got)
+	if !hasPayloadEvent(t, admin) {
+		t.Fatal("no Transaction_payload event in A's current binlog: the server did not compress")
+	}
+	a, b := strings.Repeat("a", 200), strings.Repeat("b", 200)
+	want := []string{"c [1] {id=1 v=" + a + "}", "c [2] {id=2 v=" + b + "}", "d [2] {id=2 v=" + b + "}", "u [1] {id=1 v=short}"}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records:\n got %s\nwant %s", got, want)
+	}
+}
+
+// hasPayloadEvent reports whether the server's current binlog file holds a Transaction_payload event.
+func hasPayloadEvent(t *testing.T, admin *sql.DB) bool {
+	t.Helper()
+	rows, err := admin.Query("SHOW BINARY LOG STATUS")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var file string
+	for rows.Next() {
+		cols, _ := rows.Columns()
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		file = string(vals[0])
+	}
+	rows.Close()
+	events, err := admin.Query("SHOW BINLOG EVENTS IN '" + file + "'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer events.Close()
+	cols, _ := events.Columns()
+	for events.Next() {
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := events.Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		if string(vals[2]) == "Transaction_payload" {
+			return true
+		}
+	}
+	return false
+}

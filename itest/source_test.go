@@ -262,7 +262,7 @@ func TestSourceBigTransaction(t *testing.T) {
 	waitStreaming(t, env, src, prefix)
 
 	start := time.Now()
-	mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.t SELECT seq, seq %% 1000, CONCAT('row-', seq, '-', REPEAT('x', 40)), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM %s", db, seqTable(rows)))
+	mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.t SELECT seq, seq %% 1000, CONCAT('row-', seq, '-', REPEAT('x', 40)), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM %s", db, seqRange(1, rows)))
 	topic := prefix + "." + db + ".t"
 	WaitFor(t, 8*time.Minute, fmt.Sprintf("%d records", rows), func() bool { return TopicSize(ctx, env, topic) >= int64(rows) })
 	elapsed := time.Since(start)
@@ -398,21 +398,18 @@ func max(v ...int) int {
 	return m
 }
 
-// seqTable is a derived table of the integers 1..n in column seq, in SQL that MariaDB and MySQL both run
-// (MariaDB's seq_1_to_n tables are its own).
-func seqTable(n int) string {
+// seqRange is a derived table of the integers lo..hi in column seq, in SQL that MariaDB and MySQL both run
+// (MariaDB's seq_<lo>_to_<hi> tables are its own).
+func seqRange(lo, hi int) string {
 	digits := "(SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 " +
 		"UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
-	var terms, from []string
-	for i, p := 0, 1; p < n; i, p = i+1, p*10 {
+	terms, from := []string{"0"}, []string{"(SELECT 0 d) z"}
+	for i, p := 0, 1; p <= hi-lo; i, p = i+1, p*10 {
 		terms = append(terms, fmt.Sprintf("%d * d%d.d", p, i))
 		from = append(from, fmt.Sprintf("%s d%d", digits, i))
 	}
-	if len(terms) == 0 {
-		terms, from = []string{"0"}, []string{"(SELECT 1) d0"}
-	}
-	return fmt.Sprintf("(SELECT seq FROM (SELECT 1 + %s AS seq FROM %s) n WHERE seq <= %d) s",
-		strings.Join(terms, " + "), strings.Join(from, " CROSS JOIN "), n)
+	return fmt.Sprintf("(SELECT seq FROM (SELECT %d + %s AS seq FROM %s) n WHERE seq <= %d) s",
+		lo, strings.Join(terms, " + "), strings.Join(from, " CROSS JOIN "), hi)
 }
 
 // envService stops or starts one test service (a, b or kafka) through the environment script; a and b
@@ -553,8 +550,7 @@ metrics: {addr: 127.0.0.1:19187}
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	var gtid string
-	admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&gtid)
+	gtid := ServerGTID(t, admin, env.Flavor)
 	if out, err := run("offsets", "show"); err != nil || !strings.Contains(out, `"gtid"`) {
 		t.Errorf("offsets show: %s %v", out, err)
 	}
@@ -575,7 +571,8 @@ metrics: {addr: 127.0.0.1:19187}
 	}
 }
 
-// gtidBefore moves the sequence number of a single-domain MariaDB GTID position back by n.
+// gtidBefore moves the last sequence number of a single-domain MariaDB GTID position, or of a MySQL
+// GTID set of one uuid:1-n interval, back by n.
 func gtidBefore(t *testing.T, gtid string, n int) string {
 	t.Helper()
 	i := strings.LastIndex(gtid, "-")
