@@ -8,6 +8,13 @@ LDFLAGS := -s -w -X github.com/tandemcdc/tandem/internal/buildinfo.Version=$(VER
 # environment with $(ENV) and stops it afterwards; set it to use servers of your own (see README).
 TANDEM_ENV_FILE ?=
 ITEST_TIMEOUT   ?= 25m
+# The server flavors the environment starts and the integration tests run against, once per flavor:
+# mariadb (MariaDB 10.11 from Debian) and/or mysql (MySQL 9.7 from Debian sid; its first install takes
+# about 3 minutes). A TANDEM_ENV_FILE of your own names one flavor itself.
+FLAVORS ?= mariadb
+export TANDEM_ENV_FLAVORS := $(FLAVORS)
+# env_file FLAVOR: the env file tandem-env writes for a flavor.
+env_file = $(CURDIR)/.tandem-env/$(if $(filter mysql,$(1)),env-mysql,env)
 # Fault tests stop and start services through this script: only in an environment the Makefile runs.
 TANDEM_ENV_SCRIPT ?= $(if $(TANDEM_ENV_FILE),,$(CURDIR)/$(ENV))
 
@@ -19,7 +26,7 @@ help:
 	@echo "make demo           start the environment and the bidirectional pipeline A <-> B, write, show checksums"
 	@echo "make demo-stop      stop the demo's connectors (make env-down stops the servers)"
 	@echo "make build          build bin/source-connector and bin/sink-connector"
-	@echo "make test           start MariaDB A+B and Kafka, run unit + integration tests, stop them"
+	@echo "make test           start MariaDB A+B (and/or MySQL A+B: FLAVORS) and Kafka, run unit + integration tests, stop them"
 	@echo "make unit           unit tests only (go test -race ./...)"
 	@echo "make itest          integration tests against a running environment (make env-up)"
 	@echo "make env-up         install and start the test environment; make env-down stops it"
@@ -42,7 +49,7 @@ test:
 ifeq ($(TANDEM_ENV_FILE),)
 	@$(ENV) up || { $(ENV) down; echo "make test: the test environment did not start" >&2; exit 1; }; \
 	trap 'st=$$?; if [ $$st -eq 0 ]; then $(ENV) clean; else $(ENV) down; echo "make test: logs kept in .tandem-env/" >&2; fi; exit $$st' EXIT; \
-	$(MAKE) --no-print-directory checks TANDEM_ENV_FILE=$(CURDIR)/.tandem-env/env TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV)
+	$(MAKE) --no-print-directory checks TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV)
 else
 	@$(MAKE) --no-print-directory checks
 endif
@@ -59,9 +66,20 @@ checks:
 unit:
 	$(GO) test -race -count=1 ./...
 
+# itest runs the suite once per flavor of FLAVORS (against the env file of each), or once against TANDEM_ENV_FILE.
 itest:
-	TANDEM_ENV_FILE=$(or $(TANDEM_ENV_FILE),$(CURDIR)/.tandem-env/env) TANDEM_ENV_SCRIPT=$(TANDEM_ENV_SCRIPT) \
+ifeq ($(TANDEM_ENV_FILE),)
+	@status=0; for f in $(FLAVORS); do \
+	  case $$f in mariadb) ef=$(call env_file,mariadb) ;; mysql) ef=$(call env_file,mysql) ;; \
+	    *) echo "FLAVORS: unknown flavor $$f (want mariadb, mysql)" >&2; exit 2 ;; esac; \
+	  echo "== integration tests on $$f ($$ef)"; \
+	  TANDEM_ENV_FILE=$$ef TANDEM_ENV_SCRIPT=$(TANDEM_ENV_SCRIPT) \
+	    $(GO) test -race -count=1 -tags integration -timeout $(ITEST_TIMEOUT) ./itest/... ./sink-connector/... || status=1; \
+	done; exit $$status
+else
+	TANDEM_ENV_FILE=$(TANDEM_ENV_FILE) TANDEM_ENV_SCRIPT=$(TANDEM_ENV_SCRIPT) \
 	  $(GO) test -race -count=1 -tags integration -timeout $(ITEST_TIMEOUT) ./itest/... ./sink-connector/...
+endif
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -93,13 +111,17 @@ fuzz:
 # against the environment it starts. make test runs the same tests small.
 test-faults:
 	@$(ENV) up
+	@status=0; for f in $(FLAVORS); do \
+	echo "== fault tests on $$f"; \
 	TANDEM_ITEST_KILLS=10 TANDEM_ITEST_OUTAGE_SECONDS=30 TANDEM_ITEST_BIG_ROWS=1000000 \
 	  TANDEM_ITEST_SINK_KILLS=10 TANDEM_ITEST_SINK_CHANGES=1000000 \
 	  TANDEM_ITEST_SNAPSHOT_ROWS=2000000 TANDEM_ITEST_SNAPSHOT_KILLS=2 TANDEM_ITEST_BIDI_CHANGES=100000 \
 	  TANDEM_ITEST_FAULT_ROUNDS=3 TANDEM_ITEST_BURST_ROWS=1000000 \
-	  TANDEM_ENV_FILE=$(CURDIR)/.tandem-env/env TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV) \
+	  TANDEM_ENV_FILE=$$([ $$f = mysql ] && echo $(call env_file,mysql) || echo $(call env_file,mariadb)) \
+	  TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV) \
 	  $(GO) test -count=1 -tags integration -timeout 180m -v \
-	  -run 'Survives|BigTransaction|SnapshotConsistent|Bidirectional|PipelineFaults|PipelineBurst' ./itest/
+	  -run 'Survives|BigTransaction|SnapshotConsistent|Bidirectional|PipelineFaults|PipelineBurst' ./itest/ || status=1; \
+	done; exit $$status
 
 # bench prints one summary (bench/results/summary.md): the machine, then every table.
 bench: bench-codecs bench-source bench-sink bench-pipeline

@@ -1,4 +1,4 @@
--- Users for the docker-compose environment (MySQL 8.4). The passwords are for a local trial only:
+-- Users for the docker-compose environment (MySQL 9.7). The passwords are for a local trial only:
 -- in production give each connector its own secret through the environment or a file.
 CREATE USER IF NOT EXISTS 'tandem_cdc'@'%' IDENTIFIED BY 'tandem-cdc-pw';
 GRANT SELECT, RELOAD, REPLICATION SLAVE, REPLICATION CLIENT, BACKUP_ADMIN ON *.* TO 'tandem_cdc'@'%';

@@ -72,18 +72,12 @@ log: {level: warn}
 		p.Stop(time.Minute)
 	}
 
-	gtid := func() string {
-		var pos string
-		if err := admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&pos); err != nil {
-			t.Fatal(err)
-		}
-		return pos
-	}
+	gtid := func() string { return ServerGTID(t, admin, env.Flavor) }
 
 	before := gtid()
 	for done := 0; done < bulk; done += 10000 {
 		mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.bulk SELECT seq, seq %% 1000, CONCAT('row-', seq, '-gen-', REPEAT('x', 30)), "+
-			"'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM `%s`.seq_%d_to_%d", db, db, done+1, min(done+10000, bulk)))
+			"'2024-01-01 00:00:00' + INTERVAL seq SECOND FROM %s", db, seqRange(done+1, min(done+10000, bulk))))
 	}
 	settle := func() { time.Sleep(5 * time.Second) } // let InnoDB flush what the generation dirtied
 	settle()

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -45,6 +46,9 @@ type Env struct {
 	// KafkaClientLibs is a folder of Kafka's Java jars (clients, connect-api, connect-json), to run a
 	// transactional producer and the JsonConverter oracle; empty when there is none (those tests are skipped).
 	KafkaClientLibs string
+	// ServiceA and ServiceB are the names A and B have for `tandem-env stop|start` (TANDEM_ENV_SERVICE_A/B;
+	// default a and b, MariaDB's).
+	ServiceA, ServiceB string
 }
 
 // LoadEnv reads the env file named by TANDEM_ENV_FILE (default: <repo>/.tandem-env/env, written by
@@ -73,7 +77,13 @@ func LoadEnv(t testing.TB) *Env {
 		}
 		return v
 	}
-	return &Env{
+	orDefault := func(key, def string) string {
+		if v := optional(key); v != "" {
+			return v
+		}
+		return def
+	}
+	env := &Env{
 		Flavor:             get("TANDEM_MYSQL_FLAVOR"),
 		MySQLA:             get("TANDEM_MYSQL_A_ADDR"),
 		MySQLB:             get("TANDEM_MYSQL_B_ADDR"),
@@ -90,6 +100,30 @@ func LoadEnv(t testing.TB) *Env {
 		KafkaPlainUser:     optional("TANDEM_KAFKA_PLAIN_USER"),
 		KafkaPlainPassword: optional("TANDEM_KAFKA_PLAIN_PASSWORD"),
 		KafkaClientLibs:    optional("TANDEM_KAFKA_CLIENT_LIBS"),
+		ServiceA:           orDefault("TANDEM_ENV_SERVICE_A", "a"),
+		ServiceB:           orDefault("TANDEM_ENV_SERVICE_B", "b"),
+	}
+	serverVersions.Do(func() { logServerVersions(env) })
+	return env
+}
+
+var serverVersions sync.Once
+
+// logServerVersions prints the versions of A and B once per test run: MySQL comes from Debian sid, which
+// moves.
+func logServerVersions(env *Env) {
+	for _, s := range []struct{ name, addr string }{{"A", env.MySQLA}, {"B", env.MySQLB}} {
+		cfg := mysql.NewConfig()
+		cfg.Net, cfg.Addr, cfg.User, cfg.Passwd = "tcp", s.addr, env.AdminUser, env.AdminPassword
+		cfg.Timeout = 5 * time.Second
+		version := "unknown"
+		if db, err := sql.Open("mysql", cfg.FormatDSN()); err == nil {
+			if err := db.QueryRow("SELECT VERSION()").Scan(&version); err != nil {
+				version = "unknown (" + err.Error() + ")"
+			}
+			db.Close()
+		}
+		fmt.Printf("itest: %s %s at %s runs %s\n", env.Flavor, s.name, s.addr, version)
 	}
 }
 
@@ -133,10 +167,21 @@ func HostPort(t testing.TB, addr string) (string, uint16) {
 // OpenDB connects to addr as user and closes the pool when the test ends. database may be empty.
 func OpenDB(t testing.TB, addr, user, password, database string) *sql.DB {
 	t.Helper()
+	return OpenDBWith(t, addr, user, password, database, nil)
+}
+
+// ZeroDates is the session setting for OpenDBWith under which MySQL (whose default sql_mode has
+// NO_ZERO_DATE) accepts the zero dates that MariaDB's default accepts.
+var ZeroDates = map[string]string{"sql_mode": "'STRICT_TRANS_TABLES'"}
+
+// OpenDBWith is OpenDB with session variables set on every connection (name -> SQL value).
+func OpenDBWith(t testing.TB, addr, user, password, database string, vars map[string]string) *sql.DB {
+	t.Helper()
 	cfg := mysql.NewConfig()
 	cfg.Net, cfg.Addr, cfg.User, cfg.Passwd, cfg.DBName = "tcp", addr, user, password, database
 	cfg.ParseTime, cfg.Loc = true, time.UTC
 	cfg.InterpolateParams = true
+	cfg.Params = vars
 	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		t.Fatalf("open %s: %v", addr, err)
@@ -171,4 +216,19 @@ func NewDatabase(t testing.TB, db *sql.DB, prefix string) string {
 		}
 	})
 	return name
+}
+
+// ServerGTID returns a server's GTID position as text: @@gtid_binlog_pos on MariaDB, @@gtid_executed on
+// MySQL (uuid:1-n sets).
+func ServerGTID(t testing.TB, db *sql.DB, flavor string) string {
+	t.Helper()
+	q := "SELECT @@global.gtid_binlog_pos"
+	if flavor == "mysql" {
+		q = "SELECT @@global.gtid_executed"
+	}
+	var pos string
+	if err := db.QueryRow(q).Scan(&pos); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	return pos
 }

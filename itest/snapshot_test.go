@@ -97,8 +97,8 @@ func TestSnapshotConsistentUnderWritesAndKills(t *testing.T) {
 	prefix := UniqueName("snap")
 	mustExec(t, admin, "CREATE TABLE `"+db+"`.big (id BIGINT PRIMARY KEY, a INT NOT NULL, b VARCHAR(64))")
 	for done := 0; done < rows; done += 100000 {
-		mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.big SELECT seq, seq %% 1000, CONCAT('row-', seq) FROM `%s`.seq_%d_to_%d",
-			db, db, done+1, min(done+100000, rows)))
+		mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.big SELECT seq, seq %% 1000, CONCAT('row-', seq) FROM %s",
+			db, seqRange(done+1, min(done+100000, rows))))
 	}
 
 	// The writer changes random rows, inserts new ones and deletes some, one transaction at a time.
@@ -154,10 +154,7 @@ func TestSnapshotConsistentUnderWritesAndKills(t *testing.T) {
 	time.Sleep(time.Second) // writes keep coming while streaming runs
 	stop.Store(true)
 	wg.Wait()
-	var final string
-	if err := admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&final); err != nil {
-		t.Fatal(err)
-	}
+	final := ServerGTID(t, admin, env.Flavor)
 	WaitFor(t, 5*time.Minute, "streaming to catch up with "+final, func() bool {
 		s := readState(t, posFile)
 		return s != nil && s.Snapshot == nil && s.Position.GTID == final
@@ -214,7 +211,7 @@ func TestSnapshotTypeParity(t *testing.T) {
 	env := LoadEnv(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	admin := OpenDBWith(t, env.MySQLA, env.AdminUser, env.AdminPassword, "", ZeroDates)
 	db := NewDatabase(t, admin, "itest_snaptypes")
 	prefix := UniqueName("snaptypes")
 	table := "`" + db + "`.types"

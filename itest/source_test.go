@@ -118,6 +118,10 @@ func TestSourceStreamsChanges(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	var serverID int64
+	if err := admin.QueryRow("SELECT @@server_id").Scan(&serverID); err != nil {
+		t.Fatal(err)
+	}
 	db := NewDatabase(t, admin, "itest_src")
 	prefix := UniqueName("src")
 	mustExec(t, admin,
@@ -194,7 +198,7 @@ func TestSourceStreamsChanges(t *testing.T) {
 			continue
 		}
 		s := r.Event.Source
-		if s.DB != db || s.Table != "items" || s.Connector != env.Flavor || s.Name != prefix || s.GTID == "" || s.File == "" || s.Pos == 0 || s.ServerID != 1 {
+		if s.DB != db || s.Table != "items" || s.Connector != env.Flavor || s.Name != prefix || s.GTID == "" || s.File == "" || s.Pos == 0 || s.ServerID != serverID {
 			t.Errorf("source block %+v", s)
 		}
 		if r.Event.Op == envelope.OpCreate && fmt.Sprint(r.KeyValues.Values) == "[1]" && s.Query != "/* dts */ INSERT INTO `"+db+"`.items VALUES (1, 'apple', 5), (2, 'pear', 7)" {
@@ -258,7 +262,7 @@ func TestSourceBigTransaction(t *testing.T) {
 	waitStreaming(t, env, src, prefix)
 
 	start := time.Now()
-	mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.t SELECT seq, seq %% 1000, CONCAT('row-', seq, '-', REPEAT('x', 40)), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM `%s`.seq_1_to_%d", db, db, rows))
+	mustExec(t, admin, fmt.Sprintf("INSERT INTO `%s`.t SELECT seq, seq %% 1000, CONCAT('row-', seq, '-', REPEAT('x', 40)), '2024-01-01 00:00:00' + INTERVAL seq SECOND FROM %s", db, seqRange(1, rows)))
 	topic := prefix + "." + db + ".t"
 	WaitFor(t, 8*time.Minute, fmt.Sprintf("%d records", rows), func() bool { return TopicSize(ctx, env, topic) >= int64(rows) })
 	elapsed := time.Since(start)
@@ -394,11 +398,32 @@ func max(v ...int) int {
 	return m
 }
 
-// envService stops or starts one test service (a, b or kafka) through the environment script.
+// seqRange is a derived table of the integers lo..hi in column seq, in SQL that MariaDB and MySQL both run
+// (MariaDB's seq_<lo>_to_<hi> tables are its own).
+func seqRange(lo, hi int) string {
+	digits := "(SELECT 0 d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4 " +
+		"UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9)"
+	terms, from := []string{"0"}, []string{"(SELECT 0 d) z"}
+	for i, p := 0, 1; p <= hi-lo; i, p = i+1, p*10 {
+		terms = append(terms, fmt.Sprintf("%d * d%d.d", p, i))
+		from = append(from, fmt.Sprintf("%s d%d", digits, i))
+	}
+	return fmt.Sprintf("(SELECT seq FROM (SELECT %d + %s AS seq FROM %s) n WHERE seq <= %d) s",
+		lo, strings.Join(terms, " + "), strings.Join(from, " CROSS JOIN "), hi)
+}
+
+// envService stops or starts one test service (a, b or kafka) through the environment script; a and b
+// are the env file's servers A and B (TANDEM_ENV_SERVICE_A/B, e.g. mysql-a for MySQL).
 func envService(t *testing.T, action, name string) {
 	t.Helper()
 	if os.Getenv("TANDEM_ENV_SCRIPT") == "" {
 		t.Skip("fault tests need the local environment (make test sets TANDEM_ENV_SCRIPT)")
+	}
+	switch env := LoadEnv(t); name {
+	case "a":
+		name = env.ServiceA
+	case "b":
+		name = env.ServiceB
 	}
 	out, err := exec.Command(os.Getenv("TANDEM_ENV_SCRIPT"), action, name).CombinedOutput()
 	if err != nil {
@@ -525,8 +550,7 @@ metrics: {addr: 127.0.0.1:19187}
 		out, err := cmd.CombinedOutput()
 		return string(out), err
 	}
-	var gtid string
-	admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&gtid)
+	gtid := ServerGTID(t, admin, env.Flavor)
 	if out, err := run("offsets", "show"); err != nil || !strings.Contains(out, `"gtid"`) {
 		t.Errorf("offsets show: %s %v", out, err)
 	}
@@ -547,7 +571,8 @@ metrics: {addr: 127.0.0.1:19187}
 	}
 }
 
-// gtidBefore moves the sequence number of a single-domain MariaDB GTID position back by n.
+// gtidBefore moves the last sequence number of a single-domain MariaDB GTID position, or of a MySQL
+// GTID set of one uuid:1-n interval, back by n.
 func gtidBefore(t *testing.T, gtid string, n int) string {
 	t.Helper()
 	i := strings.LastIndex(gtid, "-")

@@ -32,7 +32,7 @@ func runExample(t *testing.T, env *Env, bin, file string, overrides ...string) *
 		pw = env.SinkPassword
 	}
 	args := append([]string{"run", "--config", example(file), "--kafka.brokers", strings.Join(env.KafkaBrokers, ","),
-		"--log.level", "info"}, overrides...)
+		"--mysql.flavor", env.Flavor, "--log.level", "info"}, overrides...)
 	return Start(t, Binary(t, bin), []string{"TANDEM_MYSQL_PASSWORD=" + pw}, args...)
 }
 

@@ -172,9 +172,17 @@ func TestTypesRoundTrip(t *testing.T) {
 	}
 }
 
-// jsonColumns lists the JSON columns of a MariaDB table: LONGTEXT columns with a json_valid check.
+// jsonColumns lists the JSON columns of a MariaDB table: LONGTEXT columns with a json_valid check. MySQL's
+// JSON is a type of its own in the binlog: none are listed.
 func jsonColumns(ctx context.Context, t *testing.T, db *sql.DB, schema, table string) map[string]bool {
 	t.Helper()
+	var version string
+	if err := db.QueryRowContext(ctx, "SELECT VERSION()").Scan(&version); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(version, "MariaDB") {
+		return map[string]bool{}
+	}
 	rows, err := db.QueryContext(ctx, `SELECT CONSTRAINT_NAME, CHECK_CLAUSE FROM information_schema.CHECK_CONSTRAINTS
 		WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ?`, schema, table)
 	if err != nil {
@@ -199,7 +207,7 @@ func dumpRows(ctx context.Context, t *testing.T, db *sql.DB, table string) map[s
 	t.Helper()
 	q := `SELECT id, ti, tiu, bool1, si, siu, mi, miu, i, iu, bi, biu, f, d, dec10, dec65, b1+0, b3+0, b64+0, y,
 	  CAST(dt AS CHAR) dt, CAST(tm AS CHAR) tm, CAST(tm6 AS CHAR) tm6, CAST(dtm AS CHAR) dtm, CAST(dtm3 AS CHAR) dtm3,
-	  CAST(dtm6 AS CHAR) dtm6, CAST(ts AS CHAR) ts, CAST(ts3 AS CHAR) ts3, CAST(ts6 AS CHAR) ts6, HEX(ch), HEX(vc), HEX(vcl), HEX(tx), MD5(ltx), HEX(bin), HEX(vbin), MD5(bl), MD5(mbl),
+	  CAST(dtm6 AS CHAR) dtm6, CAST(ts AS CHAR) ts, CAST(ts3 AS CHAR) ts3, CAST(ts6 AS CHAR) ts6, HEX(ch), HEX(vc), HEX(vcl), HEX(tx), SHA2(ltx, 256), HEX(bin), HEX(vbin), SHA2(bl, 256), SHA2(mbl, 256),
 	  j, e, s, CONCAT(ST_SRID(pt), ':', ST_AsText(pt)), CONCAT(ST_SRID(g), ':', ST_AsText(g)) FROM ` + table
 	return queryRows(ctx, t, db, q, false)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/tandemcdc/tandem/envelope"
 	"github.com/tandemcdc/tandem/schemas"
 	"github.com/tandemcdc/tandem/sink-connector/internal/batch"
@@ -142,7 +143,9 @@ func (c *Catalog) AddColumn(ctx context.Context, m *TableMeta, f envelope.Field,
 	if err != nil {
 		return nil, fmt.Errorf("%s: add column %s: %w", m.Table, f.Name, err)
 	}
-	if _, err := c.DB.ExecContext(ctx, stmt); err != nil {
+	// MySQL has no ADD COLUMN IF NOT EXISTS (MariaDB's): a column another sink added meanwhile is error 1060.
+	var dup *mysql.MySQLError
+	if _, err := c.DB.ExecContext(ctx, stmt); err != nil && !(errors.As(err, &dup) && dup.Number == 1060) {
 		return nil, fmt.Errorf("%s: add column %s: %w", m.Table, f.Name, err)
 	}
 	c.Forget(m.Table)

@@ -210,5 +210,5 @@ func addColumnStmt(marker, quotedTable string, f envelope.Field) (string, error)
 	if err != nil {
 		return "", err
 	}
-	return marker + " ALTER TABLE " + quotedTable + " ADD COLUMN IF NOT EXISTS " + quote(f.Name) + " " + typ + " NULL", nil
+	return marker + " ALTER TABLE " + quotedTable + " ADD COLUMN " + quote(f.Name) + " " + typ + " NULL", nil
 }

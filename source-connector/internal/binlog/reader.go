@@ -7,7 +7,6 @@ import (
 	"crypto/tls"
 	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -249,6 +248,10 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 			st.xa = &xaTxn{before: st.resume}
 		}
 	case *replication.GTIDEvent:
+		if e.GNO == 0 { // ANONYMOUS_GTID: a transaction of a server with gtid_mode=OFF has no GTID
+			st.gtid, st.query, st.thread = "", "", 0
+			break
+		}
 		u, err := uuid.FromBytes(e.SID)
 		if err != nil {
 			return fmt.Errorf("GTID event: %w", err)
@@ -453,7 +456,8 @@ type Querier interface {
 
 // CurrentPosition reads the server's current binlog position: the GTID position when the server has
 // GTIDs (always on MariaDB, where an empty position means the binlog holds no transaction yet;
-// gtid_mode=ON on MySQL), else the file and position of SHOW MASTER STATUS.
+// gtid_mode=ON on MySQL), else the file and position of SHOW BINARY LOG STATUS (MySQL 8.2 and later;
+// SHOW MASTER STATUS before, which 8.4 removed).
 func CurrentPosition(ctx context.Context, db Querier, flavor string) (Position, error) {
 	var p Position
 	if flavor == mysql.MariaDBFlavor {
@@ -462,22 +466,23 @@ func CurrentPosition(ctx context.Context, db Querier, flavor string) (Position, 
 		}
 		return p, nil
 	}
-	var mode string
-	if err := db.QueryRowContext(ctx, "SELECT @@global.gtid_mode, @@global.gtid_executed").Scan(&mode, &p.GTID); err != nil {
+	var mode, version string
+	if err := db.QueryRowContext(ctx, "SELECT @@global.gtid_mode, @@global.gtid_executed, @@version").Scan(&mode, &p.GTID, &version); err != nil {
 		return p, fmt.Errorf("read gtid_mode: %w", err)
 	}
 	if mode == "ON" {
 		return p, nil
 	}
 	p.GTID = ""
-	rows, err := db.QueryContext(ctx, "SHOW MASTER STATUS")
+	stmt := BinaryLogStatusStatement(version)
+	rows, err := db.QueryContext(ctx, stmt)
 	if err != nil {
-		return p, fmt.Errorf("SHOW MASTER STATUS: %w", err)
+		return p, fmt.Errorf("%s: %w", stmt, err)
 	}
 	defer rows.Close()
 	cols, _ := rows.Columns()
 	if !rows.Next() {
-		return p, errors.New("SHOW MASTER STATUS returned nothing: binary logging is off (set log_bin)")
+		return p, fmt.Errorf("%s returned nothing: binary logging is off (set log_bin)", stmt)
 	}
 	vals := make([]sql.RawBytes, len(cols))
 	ptrs := make([]any, len(cols))
@@ -491,4 +496,15 @@ func CurrentPosition(ctx context.Context, db Querier, flavor string) (Position, 
 	pos, _ := strconv.ParseUint(string(vals[1]), 10, 32)
 	p.Pos = uint32(pos)
 	return p, rows.Err()
+}
+
+// BinaryLogStatusStatement names the statement that shows a MySQL server's binlog file and position, by
+// its version (@@version, e.g. "9.7.4" or "8.0.36-log"): SHOW BINARY LOG STATUS from 8.2 on, SHOW
+// MASTER STATUS before. A version it cannot read gets the new statement.
+func BinaryLogStatusStatement(version string) string {
+	var major, minor int
+	if n, _ := fmt.Sscanf(version, "%d.%d", &major, &minor); n == 2 && (major < 8 || major == 8 && minor < 2) {
+		return "SHOW MASTER STATUS"
+	}
+	return "SHOW BINARY LOG STATUS"
 }

@@ -470,7 +470,8 @@ func startPosition(ctx context.Context, cfg *config.Config, db *sql.DB) (binlog.
 }
 
 // retryable says whether restarting the pipeline may help. Errors from the server that no retry fixes
-// (purged binlog, unknown GTID, bad credentials, missing privileges) are permanent.
+// (purged binlog, unknown GTID, bad credentials, missing privileges, a statement the server does not
+// know) are permanent.
 func retryable(err error) bool {
 	if errors.Is(err, ErrPermanent) || errors.Is(err, binlog.ErrUnsupported) {
 		return false
@@ -478,7 +479,7 @@ func retryable(err error) bool {
 	var myErr *gomysql.MyError
 	if errors.As(err, &myErr) {
 		switch myErr.Code {
-		case 1236, 1045, 1227, 1044, 1142, 1143:
+		case 1236, 1045, 1227, 1044, 1142, 1143, 1064:
 			return false
 		}
 		return true
@@ -486,7 +487,7 @@ func retryable(err error) bool {
 	var drvErr *mysql.MySQLError
 	if errors.As(err, &drvErr) {
 		switch drvErr.Number {
-		case 1045, 1044, 1142, 1143, 1227:
+		case 1045, 1044, 1142, 1143, 1227, 1064:
 			return false
 		}
 		return true
