@@ -157,6 +157,12 @@ func (b *Builder) add(p *Plan, m *kafka.Message) error {
 	// loop prevention and the lag metric read.
 	ev := &b.ev
 	if err := envelope.DecodeEnvelopeJSONTo(ev, m.Value, b.cache, envelope.DecodeOptions{SkipBefore: b.Conflict == "", RoutingSource: true}); err != nil {
+		if envelope.MetadataKind(m.Value) != "" {
+			// Debezium's schema change, transaction and heartbeat records are not changes: a topics_regex
+			// that also matches their topics must not stop the sink.
+			p.Skipped++
+			return nil
+		}
 		return fmt.Errorf("undecodable value: %w", err)
 	}
 	// Echoes (changes a sink wrote) are skipped. Under a conflict policy they are applied instead: the

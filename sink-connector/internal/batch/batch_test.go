@@ -157,3 +157,30 @@ func TestCoalesceByKeyValue(t *testing.T) {
 		}
 	}
 }
+
+// TestDebeziumMetadataSkipped: schema change, transaction and heartbeat records (written by Debezium and by
+// tandem's source beside change events) are set aside when a topics_regex also matches their topics, with
+// schemas and without; a record that only resembles them is still a bad record.
+func TestDebeziumMetadataSkipped(t *testing.T) {
+	b := builder(t, nil)
+	values := []string{
+		`{"schema":{"type":"struct","fields":[],"optional":false,"name":"io.debezium.connector.mysql.SchemaChangeValue","version":1},"payload":{}}`,
+		`{"schema":{"type":"struct","fields":[],"optional":false,"name":"io.debezium.connector.common.TransactionMetadataValue"},"payload":{}}`,
+		`{"schema":{"type":"struct","fields":[],"optional":false,"name":"io.debezium.connector.common.Heartbeat","version":1},"payload":{}}`,
+		`{"source":{},"ts_ms":1,"databaseName":"db","schemaName":null,"ddl":"ALTER TABLE t ADD c INT","tableChanges":[]}`,
+		`{"status":"BEGIN","id":"0-1-5","event_count":null,"data_collections":null,"ts_ms":1}`,
+		`{"ts_ms":1}`,
+	}
+	var msgs []kafka.Message
+	for i, v := range values {
+		msgs = append(msgs, kafka.Message{Topic: "p", Offset: int64(i), Key: []byte(`{"databaseName":"db"}`), Value: []byte(v)})
+	}
+	p, bad := b.Build(msgs)
+	if len(bad) > 0 || p.Skipped != len(values) {
+		t.Errorf("skipped %d of %d, bad %v", p.Skipped, len(values), bad)
+	}
+	_, bad = b.Build([]kafka.Message{{Topic: "p", Offset: 9, Key: []byte(`{"id":1}`), Value: []byte(`{"status":"BEGIN","ts_ms":1}`)}})
+	if len(bad) != 1 {
+		t.Errorf("a record that only resembles a transaction record was not refused")
+	}
+}
