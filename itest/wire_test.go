@@ -3,8 +3,10 @@
 package itest
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -236,6 +238,80 @@ func TestSourceSchemaChanges(t *testing.T) {
 			t.Errorf("Kafka Connect refuses schema change %s: %s", reqs[i].kind, res.err)
 		} else if d := jsonDiff(reqs[i].data, res.out); d != "" {
 			t.Errorf("schema change %s: tandem's JSON vs Kafka Connect's: %s", reqs[i].kind, d)
+		}
+	}
+}
+
+// TestJsonConverterKeyHeaders: the __debezium.newkey/oldkey headers of a key change on a composite key of
+// a string (with a character outside the BMP and a quote), a small-scale DECIMAL and a DATETIME are what
+// Connect's default header converter writes for the other record's key, as in Debezium's records; and
+// every record part survives Kafka's JsonConverter.
+func TestJsonConverterKeyHeaders(t *testing.T) {
+	env := LoadEnv(t)
+	oracleLibs(t, env)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, admin, "itest_keyhdr")
+	tb := "`" + db + "`.k"
+	mustExec(t, admin, "CREATE TABLE "+tb+" (s VARCHAR(20) CHARACTER SET utf8mb4, d DECIMAL(20,12), t DATETIME(3), v INT, PRIMARY KEY (s, d, t))",
+		"INSERT INTO "+tb+" VALUES ('a😀\"b', 0.000000000100, '2024-02-29 12:00:00.500', 1)")
+	for _, format := range []string{"on", "numeric"} {
+		prefix := UniqueName("keyhdr_" + format)
+		events := "events: {schemas: true}\n"
+		if format == "numeric" {
+			events = "events: {schemas: true, decimal_format: numeric}\n"
+		}
+		pos := filepath.Join(t.TempDir(), "position.json")
+		src := snapshotSource(t, env, prefix, db, "k", pos, events)
+		topic := prefix + "." + db + ".k"
+		WaitFor(t, time.Minute, "the snapshot of "+topic, func() bool {
+			s := readState(t, pos)
+			return s != nil && s.Snapshot == nil && TopicSize(ctx, env, topic) >= 1
+		})
+		mustExec(t, admin, "UPDATE "+tb+" SET s = 'x\\\\y', d = -12345678.000000000001, v = 2")
+		WaitFor(t, time.Minute, "the key change in "+topic, func() bool { return TopicSize(ctx, env, topic) >= 4 })
+		src.Stop(30 * time.Second)
+		mustExec(t, admin, "UPDATE "+tb+" SET s = 'a😀\"b', d = 0.000000000100, v = 1")
+
+		var reqs []judgeReq
+		var want [][]byte
+		var oldKey, newKey []byte
+		var headers [][2][]byte // {name, value}
+		for _, m := range rawTopic(ctx, t, env, topic) {
+			reqs = append(reqs, judgeReq{topic, "key", format, m.Key}, judgeReq{topic, "value", format, m.Value})
+			want = append(want, m.Key, m.Value)
+			for _, h := range m.Headers {
+				switch h.Key {
+				case "__debezium.newkey":
+					oldKey = m.Key
+					headers = append(headers, [2][]byte{[]byte(h.Key), h.Value})
+				case "__debezium.oldkey":
+					newKey = m.Key
+					headers = append(headers, [2][]byte{[]byte(h.Key), h.Value})
+				}
+			}
+		}
+		if oldKey == nil || newKey == nil {
+			t.Fatalf("%s: no key change records", topic)
+		}
+		for _, h := range headers {
+			key := newKey
+			if string(h[0]) == "__debezium.oldkey" {
+				key = oldKey
+			}
+			reqs = append(reqs, judgeReq{topic, "keyheader", format, key})
+			want = append(want, h[1])
+		}
+		for i, res := range judge(t, env, reqs) {
+			switch {
+			case res.err != "":
+				t.Errorf("%s %s: Kafka Connect refuses it: %s", format, reqs[i].kind, res.err)
+			case reqs[i].kind == "keyheader" && !bytes.Equal(res.out, want[i]):
+				t.Errorf("%s key header: tandem wrote %s, Connect writes %s", format, want[i], res.out)
+			case reqs[i].kind != "keyheader" && !bytes.Equal(res.out, want[i]):
+				t.Errorf("%s %s: tandem wrote %.300s\nConnect writes %.300s", format, reqs[i].kind, want[i], res.out)
+			}
 		}
 	}
 }
