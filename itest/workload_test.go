@@ -584,3 +584,56 @@ func TestBidirectionalWideRows(t *testing.T) {
 	sameTable(t, p.a, p.b, table, dumpSimple, time.Minute)
 	p.stop(t)
 }
+
+// TestSourceAlterWhileStopped: while the source is stopped a column is added, one dropped and one retyped,
+// with rows written before and after each change; started again from before them, the source publishes
+// every row with the columns it had when it was written (the binlog's own TABLE_MAP metadata: tandem keeps
+// no schema history, and a catalog read now would give every row today's columns).
+func TestSourceAlterWhileStopped(t *testing.T) {
+	env := LoadEnv(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	db := NewDatabase(t, admin, "itest_alter")
+	prefix := UniqueName("alter")
+	table := "`" + db + "`.t"
+	mustExec(t, admin, "CREATE TABLE "+table+" (id INT PRIMARY KEY, a VARCHAR(10), b INT, c INT)")
+	src := startSource(t, env, prefix, db, "")
+	waitStreaming(t, env, src, prefix)
+	mustExec(t, admin, "INSERT INTO "+table+" VALUES (1, 'one', 1, 1)")
+	topic := prefix + "." + db + ".t"
+	WaitFor(t, time.Minute, "the first row", func() bool { return TopicSize(ctx, env, topic) >= 1 })
+	src.Stop(30 * time.Second)
+
+	mustExec(t, admin,
+		"INSERT INTO "+table+" VALUES (2, 'two', 2, 2)",
+		"ALTER TABLE "+table+" ADD COLUMN d VARCHAR(10) AFTER a",
+		"INSERT INTO "+table+" VALUES (3, 'three', 'd3', 3, 3)",
+		"ALTER TABLE "+table+" DROP COLUMN b",
+		"INSERT INTO "+table+" VALUES (4, 'four', 'd4', 4)",
+		"ALTER TABLE "+table+" MODIFY COLUMN c VARCHAR(10)",
+		"INSERT INTO "+table+" VALUES (5, 'five', 'd5', 'c5')",
+		"UPDATE "+table+" SET c = 'c1' WHERE id = 1")
+	src = startSource(t, env, prefix, db, "")
+	want := []string{
+		"c [1] {id=1 a=one b=1 c=1}",
+		"c [2] {id=2 a=two b=2 c=2}",
+		"c [3] {id=3 a=three d=d3 b=3 c=3}",
+		"c [4] {id=4 a=four d=d4 c=4}",
+		"c [5] {id=5 a=five d=d5 c=c5}",
+		"u [1] {id=1 a=one d=<nil> c=c1}",
+	}
+	if !until(time.Minute, func() bool { return src.Exited() || TopicSize(ctx, env, topic) >= int64(len(want)) }) || src.Exited() {
+		t.Fatalf("%d records; log:\n%s", TopicSize(ctx, env, topic), tail(src.Log(), 4000))
+	}
+	var got []string
+	for _, r := range ReadTopic(ctx, t, env, topic) {
+		got = append(got, rowSummary(r))
+	}
+	sort.Strings(got)
+	sort.Strings(want)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("records:\n got: %q\nwant: %q", got, want)
+	}
+	src.Stop(30 * time.Second)
+}
