@@ -72,13 +72,19 @@ type bidi struct {
 
 func startBidi(t *testing.T, env *Env, skipMarked, conflict bool) *bidi {
 	t.Helper()
+	return startBidiTable(t, env, skipMarked, conflict, "(id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(40), updated_at DATETIME(6) NOT NULL)")
+}
+
+// startBidiTable is startBidi with the columns of table t.
+func startBidiTable(t *testing.T, env *Env, skipMarked, conflict bool, columns string) *bidi {
+	t.Helper()
 	p := &bidi{a: OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, ""),
 		b: OpenDB(t, env.MySQLB, env.AdminUser, env.AdminPassword, "")}
 	p.db = NewDatabase(t, p.a, "itest_bidi")
 	mustExec(t, p.b, "CREATE DATABASE `"+p.db+"`")
 	t.Cleanup(func() { p.b.Exec("DROP DATABASE IF EXISTS `" + p.db + "`") })
 	for _, admin := range []*sql.DB{p.a, p.b} {
-		mustExec(t, admin, "CREATE TABLE `"+p.db+"`.t (id INT PRIMARY KEY, v INT NOT NULL, note VARCHAR(40), updated_at DATETIME(6) NOT NULL)")
+		mustExec(t, admin, "CREATE TABLE `"+p.db+"`.t "+columns)
 	}
 	pa, pb := UniqueName("bidia"), UniqueName("bidib")
 	p.topicA, p.topicB = pa+"."+p.db+".t", pb+"."+p.db+".t"

@@ -218,7 +218,8 @@ type state struct {
 	gtid    string
 	query   string
 	thread  uint32
-	gset    string // the executed GTID set as of the last event that carried it
+	gset    string        // the executed GTID set at the last boundary (or the start)
+	lastSet mysql.GTIDSet // the executed GTID set as of the last event that carried it, turned into text at boundaries
 	// inTxn is set inside a transaction: after BEGIN, or after a MariaDB GTID event without the standalone
 	// flag. There, only COMMIT, ROLLBACK and XID end it; SAVEPOINT and the like do not.
 	inTxn bool
@@ -264,12 +265,12 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 		st.query = boundQuery(string(e.Query), r.cfg.MaxQueryBytes)
 	case *replication.QueryEvent:
 		if e.GSet != nil {
-			st.gset = e.GSet.String()
+			st.lastSet = e.GSet
 		}
 		return r.query(ctx, st, ev, e, h)
 	case *replication.XIDEvent:
 		if e.GSet != nil {
-			st.gset = e.GSet.String()
+			st.lastSet = e.GSet
 		}
 		if st.xa != nil { // an XA transaction committed in one phase
 			if err := r.release(ctx, st.xa, h); err != nil {
@@ -391,6 +392,9 @@ func (r *Reader) schemaChange(ctx context.Context, st *state, ev *replication.Bi
 // commit ends the transaction at ev: streaming may resume after it, unless an XA transaction prepared
 // before it is still open, in which case the position handed on stays before that one.
 func (r *Reader) commit(ctx context.Context, st *state, ev *replication.BinlogEvent, h Handler) error {
+	if st.lastSet != nil {
+		st.gset = st.lastSet.String()
+	}
 	st.resume = Position{GTID: st.gset, File: st.file, Pos: ev.Header.LogPos}
 	st.gtid, st.query, st.thread, st.inTxn, st.xa = "", "", 0, false, nil
 	pos := st.resume

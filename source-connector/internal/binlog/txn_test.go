@@ -234,3 +234,32 @@ func TestBoundQuery(t *testing.T) {
 }
 
 func utf8Valid(s string) bool { return strings.ToValidUTF8(s, "\ufffd") == s }
+
+// mysqlGTID logs a MySQL GTID event (a transaction then starts with BEGIN or XA START).
+func (s *stream) mysqlGTID(gno int64) {
+	s.send(replication.GTID_EVENT, &replication.GTIDEvent{SID: make([]byte, 16), GNO: gno})
+}
+
+func TestXAOnMySQL(t *testing.T) {
+	s := newStream(t)
+	s.mysqlGTID(2)
+	s.query("XA START X'7831',X'',1", 2)
+	s.insert("t", 1)
+	s.query("XA END X'7831',X'',1", 2)
+	s.xaPrepare("x1")
+	s.want("commit bin.1:4 0-1-1")
+	s.mysqlGTID(3)
+	s.query("XA COMMIT X'7831',X'',1", 3)
+	s.want("rows t [[1]]", "commit bin.1:800 0-1-3")
+	// XA COMMIT … ONE PHASE: MySQL ends the group with an XA_PREPARE event flagged one-phase.
+	s.mysqlGTID(4)
+	s.query("XA START X'7832',X'',1", 4)
+	s.insert("t", 2)
+	s.query("XA END X'7832',X'',1", 4)
+	data := make([]byte, 13, 15)
+	data[0] = 1
+	binary.LittleEndian.PutUint32(data[1:], 1)
+	binary.LittleEndian.PutUint32(data[5:], 2)
+	s.send(replication.XA_PREPARE_LOG_EVENT, &replication.GenericEvent{Data: append(data, "x2"...)})
+	s.want("rows t [[2]]", "commit bin.1:1400 0-1-4")
+}
