@@ -365,3 +365,35 @@ func TestSinkStopsWhileTargetDown(t *testing.T) {
 	WaitFor(t, 60*time.Second, "row 2 after the restart", func() bool { return count() == 2 })
 	sink.Stop(30 * time.Second)
 }
+
+// TestSinkStatementBytes: the sink's statements are bounded by apply.statement_bytes as well as by rows:
+// B's binlog records each with its values (and B's source would publish that text with every row event).
+func TestSinkStatementBytes(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB, db, topic := sinkTarget(ctx, t, env, "stmtbytes", 6000)
+	var msgs []kafka.Message
+	for id := 1; id <= 40; id++ {
+		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, `{"id":%d}`, id),
+			Value: fmt.Appendf(nil, `{"before":null,"after":{"id":%d,"v":%q},"source":{"db":%q,"table":"t"},"op":"c"}`, id, strings.Repeat("v", 5000), db)})
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	start := binlogPosition(ctx, t, adminB, env.Flavor)
+	name := topic + "-sink"
+	sink := startSink(t, env, name, "topics: ["+topic+"]", ", statement_bytes: 20000")
+	waitApplied(t, env, adminB, name, topic, time.Minute, sink)
+	sink.Stop(30 * time.Second)
+	queries := binlogQueries(t, env, env.MySQLB, start, db)
+	if len(queries) < 10 {
+		t.Errorf("%d statements for 40 rows of 5 KB with statement_bytes 20000, want at least 10", len(queries))
+	}
+	for _, q := range queries {
+		if len(q) > 25000 {
+			t.Errorf("a statement of %d bytes in B's binlog (statement_bytes 20000)", len(q))
+		}
+	}
+}
