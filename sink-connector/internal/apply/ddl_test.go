@@ -242,7 +242,7 @@ func TestStmtRows(t *testing.T) {
 	small := []*batch.Action{act(10), act(10), act(10), act(10)}
 	big := []*batch.Action{act(1000), act(1000), act(1000)}
 	for _, tc := range []struct {
-		acts             []*batch.Action
+		acts              []*batch.Action
 		rows, bytes, want int
 	}{
 		{small, 1000, 1 << 20, 4},
