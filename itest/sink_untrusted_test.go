@@ -195,44 +195,63 @@ func TestSinkCoalescesByKeyValue(t *testing.T) {
 	}
 }
 
-// TestSinkKeyChangeUnderCollation: keys that change only in case ('k1' -> 'K1' -> 'k1' …) are equal
-// under the target's case-insensitive collation. The source makes each change a delete of the old key and
-// a create of the new one, on different partitions of a 3-partition topic, which the sink applies in
-// parallel: when the create lands first, the delete of the old key must not remove the row it updated.
-// After repeated flips B equals A byte for byte.
+// TestSinkKeyChangeUnderCollation: keys that change only in case ('key1' -> 'KEY1') are equal under the
+// target's case-insensitive collation. The source makes each change a delete of the old key and a create
+// of the new one, on different partitions of a 3-partition topic, which the sink applies in parallel:
+// when the create lands first (renaming the row through ON DUPLICATE KEY UPDATE), the delete of the old
+// key must not remove the row. B equals A byte for byte (compared by HEX(k)).
+//
+// One flip per key needs nothing more. Repeated flips ('key1' -> 'KEY1' -> 'key1' …) put the history of one
+// row on two partitions with no order between them: a lagging partition can re-apply an older image over
+// a newer one. They converge with a version column (apply.conflict.column), which rejects the older image.
 func TestSinkKeyChangeUnderCollation(t *testing.T) {
 	env := LoadEnv(t)
 	ctx := context.Background()
-	prefix := UniqueName("keyflip")
-	adminA, adminB, db, _ := pipeline(t, env, prefix,
-		"CREATE TABLE {db}.t (k VARCHAR(20) NOT NULL PRIMARY KEY, v INT NOT NULL) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci")
-	topic := prefix + "." + db + ".t"
-	CreateTopic(ctx, t, env, topic, 3)
-	tbl := "`" + db + "`.t"
-	var rows []string
-	for i := 0; i < 40; i++ {
-		rows = append(rows, fmt.Sprintf("('key%d', %d)", i, i))
+	for _, tc := range []struct {
+		name  string
+		flips int
+		extra string
+	}{
+		{"one flip", 1, ""},
+		{"repeated flips with a version column", 12, ", conflict: {column: v}"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			prefix := UniqueName("keyflip")
+			adminA, adminB, db, _ := pipeline(t, env, prefix,
+				"CREATE TABLE {db}.t (k VARCHAR(20) NOT NULL PRIMARY KEY, v INT NOT NULL) DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_general_ci")
+			topic := prefix + "." + db + ".t"
+			CreateTopic(ctx, t, env, topic, 3)
+			tbl := "`" + db + "`.t"
+			var rows []string
+			for i := 0; i < 40; i++ {
+				rows = append(rows, fmt.Sprintf("('key%d', 0)", i))
+			}
+			mustExec(t, adminA, "INSERT INTO "+tbl+" VALUES "+strings.Join(rows, ","))
+			name := prefix + "-sink"
+			sink := startSink(t, env, name, "topics: ["+topic+"]", tc.extra)
+			WaitFor(t, 60*time.Second, "the rows on B", func() bool {
+				var n int
+				adminB.QueryRow("SELECT COUNT(*) FROM " + tbl).Scan(&n)
+				return n == 40
+			})
+			for flip := 0; flip < tc.flips; flip++ {
+				f := "UPPER"
+				if flip%2 == 1 {
+					f = "LOWER"
+				}
+				// One statement per key, so each key change is its own delete + create.
+				for i := 0; i < 40; i++ {
+					mustExec(t, adminA, fmt.Sprintf("UPDATE %s SET k = %s(k), v = v + 1 WHERE k = 'key%d'", tbl, f, i))
+				}
+			}
+			waitApplied(t, env, adminB, name, topic, 2*time.Minute, sink)
+			sink.Stop(30 * time.Second)
+			dump := func(t *testing.T, db *sql.DB, table string) map[string]map[string]string {
+				return queryRows(ctx, t, db, "SELECT HEX(k) AS hk, k, v FROM "+table, true)
+			}
+			sameTable(t, adminA, adminB, tbl, dump, 30*time.Second)
+		})
 	}
-	mustExec(t, adminA, "INSERT INTO "+tbl+" VALUES "+strings.Join(rows, ","))
-	for flip := 0; flip < 12; flip++ {
-		f := "UPPER"
-		if flip%2 == 1 {
-			f = "LOWER"
-		}
-		// One statement per key, so each key change is its own delete + create.
-		for i := 0; i < 40; i++ {
-			mustExec(t, adminA, fmt.Sprintf("UPDATE %s SET k = %s(k), v = v + 1 WHERE k = 'key%d'", tbl, f, i))
-		}
-	}
-	mustExec(t, adminA, "UPDATE "+tbl+" SET k = 'Key7' WHERE k = 'key7'", "UPDATE "+tbl+" SET k = 'key8 ' WHERE k = 'key8'")
-	name := prefix + "-sink"
-	sink := startSink(t, env, name, "topics: ["+topic+"]", "")
-	waitApplied(t, env, adminB, name, topic, 2*time.Minute, sink)
-	sink.Stop(30 * time.Second)
-	dump := func(t *testing.T, db *sql.DB, table string) map[string]map[string]string {
-		return queryRows(ctx, t, db, "SELECT HEX(k) AS hk, k, v FROM "+table, true)
-	}
-	sameTable(t, adminA, adminB, tbl, dump, 30*time.Second)
 }
 
 // TestSinkUniqueSwapAcrossPartitions: two rows exchange a unique value through a temporary one (id 1:
@@ -364,4 +383,36 @@ func TestSinkStopsWhileTargetDown(t *testing.T) {
 	sink = startSink(t, &viaProxy, name, "topics: ["+topic+"]", extra)
 	WaitFor(t, 60*time.Second, "row 2 after the restart", func() bool { return count() == 2 })
 	sink.Stop(30 * time.Second)
+}
+
+// TestSinkStatementBytes: the sink's statements are bounded by apply.statement_bytes as well as by rows:
+// B's binlog records each with its values (and B's source would publish that text with every row event).
+func TestSinkStatementBytes(t *testing.T) {
+	env := LoadEnv(t)
+	ctx := context.Background()
+	adminB, db, topic := sinkTarget(ctx, t, env, "stmtbytes", 6000)
+	var msgs []kafka.Message
+	for id := 1; id <= 40; id++ {
+		msgs = append(msgs, kafka.Message{Key: fmt.Appendf(nil, `{"id":%d}`, id),
+			Value: fmt.Appendf(nil, `{"before":null,"after":{"id":%d,"v":%q},"source":{"db":%q,"table":"t"},"op":"c"}`, id, strings.Repeat("v", 5000), db)})
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(env.KafkaBrokers...), Topic: topic, RequiredAcks: kafka.RequireAll, BatchTimeout: time.Millisecond}
+	defer w.Close()
+	if err := w.WriteMessages(ctx, msgs...); err != nil {
+		t.Fatal(err)
+	}
+	start := binlogPosition(ctx, t, adminB, env.Flavor)
+	name := topic + "-sink"
+	sink := startSink(t, env, name, "topics: ["+topic+"]", ", statement_bytes: 20000")
+	waitApplied(t, env, adminB, name, topic, time.Minute, sink)
+	sink.Stop(30 * time.Second)
+	queries := binlogQueries(t, env, env.MySQLB, start, db)
+	if len(queries) < 10 {
+		t.Errorf("%d statements for 40 rows of 5 KB with statement_bytes 20000, want at least 10", len(queries))
+	}
+	for _, q := range queries {
+		if len(q) > 25000 {
+			t.Errorf("a statement of %d bytes in B's binlog (statement_bytes 20000)", len(q))
+		}
+	}
 }

@@ -23,6 +23,7 @@ type Applier struct {
 	Marker      string
 	OffsetsDB   string
 	RowsPerStmt int
+	StmtBytes   int // bound on the values of one statement; 0 = none
 	BatchLog    bool
 	Evolve      bool // schema_evolution=basic
 	// Conflict is the last-writer-wins column: upserts change a row only when their value of it is newer
@@ -260,7 +261,7 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 				continue
 			}
 			for acts := groups[k]; len(acts) > 0; {
-				n := min(len(acts), a.RowsPerStmt)
+				n := stmtRows(acts, a.RowsPerStmt, a.StmtBytes)
 				var err error
 				if deletes {
 					err = a.delete(ctx, tx, meta, acts[:n])
@@ -275,6 +276,40 @@ func (a *Applier) applyTable(ctx context.Context, tx *sql.Tx, meta *TableMeta, t
 		}
 	}
 	return applied, nil
+}
+
+// stmtRows is how many of acts the next statement takes: at most maxRows, and no more than fit in
+// maxBytes of values (at least one), so that the statement text, which the target's binlog records with
+// its values and the target's own source publishes with every row event, stays small.
+func stmtRows(acts []*batch.Action, maxRows, maxBytes int) int {
+	n := min(len(acts), maxRows)
+	if maxBytes <= 0 {
+		return n
+	}
+	size := 0
+	for i, act := range acts[:n] {
+		size += valuesSize(act.Key) + valuesSize(act.Values)
+		if size > maxBytes && i > 0 {
+			return i
+		}
+	}
+	return n
+}
+
+// valuesSize estimates the bytes values take in statement text.
+func valuesSize(values []any) int {
+	n := 0
+	for _, v := range values {
+		switch x := v.(type) {
+		case string:
+			n += len(x) + 3
+		case []byte:
+			n += 2*len(x) + 3 // hex
+		default:
+			n += 8
+		}
+	}
+	return n
 }
 
 func columnsSignature(row *envelope.Schema) string {

@@ -232,3 +232,27 @@ func FuzzSchemaDDL(f *testing.F) {
 		}
 	})
 }
+
+// TestStmtRows: statements take up to rows_per_statement rows and no more values than statement_bytes,
+// but always at least one row.
+func TestStmtRows(t *testing.T) {
+	act := func(size int) *batch.Action {
+		return &batch.Action{Key: []any{int32(1)}, Values: []any{int32(1), strings.Repeat("x", size)}}
+	}
+	small := []*batch.Action{act(10), act(10), act(10), act(10)}
+	big := []*batch.Action{act(1000), act(1000), act(1000)}
+	for _, tc := range []struct {
+		acts              []*batch.Action
+		rows, bytes, want int
+	}{
+		{small, 1000, 1 << 20, 4},
+		{small, 3, 1 << 20, 3},
+		{big, 1000, 2100, 2},
+		{big, 1000, 500, 1},
+		{big, 1000, 0, 3},
+	} {
+		if got := stmtRows(tc.acts, tc.rows, tc.bytes); got != tc.want {
+			t.Errorf("%d rows of %d, rows %d bytes %d: %d, want %d", len(tc.acts), len(tc.acts[0].Values[1].(string)), tc.rows, tc.bytes, got, tc.want)
+		}
+	}
+}

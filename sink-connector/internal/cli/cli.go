@@ -136,7 +136,7 @@ func allowZeroDates(sqlMode string) (string, bool) {
 
 func newApplier(cfg *config.Config, db *sql.DB) *apply.Applier {
 	return &apply.Applier{DB: db, Consumer: cfg.Name, Marker: cfg.Apply.Marker, OffsetsDB: cfg.Offsets.Database,
-		RowsPerStmt: cfg.Apply.RowsPerStmt, BatchLog: cfg.Apply.BatchLog, Evolve: cfg.Apply.SchemaChanges == "basic",
+		RowsPerStmt: cfg.Apply.RowsPerStmt, StmtBytes: cfg.Apply.StmtBytes, BatchLog: cfg.Apply.BatchLog, Evolve: cfg.Apply.SchemaChanges == "basic",
 		Conflict: cfg.Apply.Conflict.Column, WinTies: cfg.Apply.Conflict.WinTies, Tables: &apply.Catalog{DB: db}}
 }
 

@@ -60,6 +60,7 @@ type Apply struct {
 	BatchWait       time.Duration `yaml:"batch_wait" help:"how long a partial batch waits for more records"`
 	Connections     int           `yaml:"connections" help:"database connections: partitions applied in parallel"`
 	RowsPerStmt     int           `yaml:"rows_per_statement" help:"rows per multi-row INSERT or DELETE statement"`
+	StmtBytes       int           `yaml:"statement_bytes" help:"bound on the values of one statement, in bytes (its text with values is what the target's binlog records); a single larger row is one statement of its own"`
 	Marker          string        `yaml:"marker" help:"comment that starts every statement the sink runs, e.g. /* dts */"`
 	SkipMarked      bool          `yaml:"skip_marked" help:"skip records whose source.query starts with the marker (loop prevention)"`
 	Truncate        bool          `yaml:"truncate" help:"apply op=t records as TRUNCATE TABLE"`
@@ -111,7 +112,7 @@ func Default() *Config {
 		Name:  "tandem-sink",
 		MySQL: MySQL{Flavor: "mariadb", Addr: "127.0.0.1:3306", User: "tandem_sink"},
 		Kafka: Kafka{Brokers: []string{"127.0.0.1:9092"}, Refresh: 30 * time.Second, Session: 10 * time.Second, SASL: endpoint.SASL{Mechanism: "none"}},
-		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 1000,
+		Apply: Apply{BatchSize: 5000, BatchWait: 50 * time.Millisecond, Connections: 4, RowsPerStmt: 1000, StmtBytes: 256 << 10,
 			Marker: "/* dts */", SkipMarked: true, SchemaChanges: "none", UniqueWait: 30 * time.Second,
 			ShutdownTimeout: 30 * time.Second},
 		Offsets:       Offsets{Database: "tandem"},
@@ -172,6 +173,9 @@ func (c *Config) Validate() error {
 		bad("kafka.topics_refresh", "must be positive")
 	}
 	errs = append(errs, c.Kafka.SASL.Validate("kafka.sasl")...)
+	if c.Apply.StmtBytes < 1 {
+		bad("apply.statement_bytes", "must be at least 1")
+	}
 	if c.Apply.BatchSize < 1 || c.Apply.RowsPerStmt < 1 {
 		bad("apply.batch_size", "apply.batch_size and apply.rows_per_statement must be at least 1")
 	}

@@ -142,6 +142,15 @@ func (f *fetcher) run(ctx context.Context, client *kafka.Client, next int64, max
 			if err == nil {
 				last, err = c.fill(resp.RecordSet.Records, next, resp.AbortedTransactions)
 			}
+			if errors.Is(err, kafka.OffsetOutOfRange) && next == kafka.FirstOffset {
+				// Reading from the earliest record, nothing applied yet: retention moved the log start between
+				// listing it and fetching from it. List it again; nothing is skipped.
+				log.Info("the earliest offset moved while it was read; listing it again", "topic", f.topic, "partition", f.partition)
+				if !sleep(ctx, 100*time.Millisecond) {
+					return
+				}
+				continue
+			}
 			if errors.Is(err, kafka.OffsetOutOfRange) && resp != nil {
 				c.err = fmt.Errorf("%s[%d]: offset %d is not in Kafka (log start %d, end %d): the records from it were deleted "+
 					"before they were applied, or the topic was recreated; check the target and move the offset with `sink-connector offsets set`: %w",

@@ -1,13 +1,18 @@
 package consume
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
+	"net"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/segmentio/kafka-go/protocol"
 	fetchAPI "github.com/segmentio/kafka-go/protocol/fetch"
+	"github.com/segmentio/kafka-go/protocol/listoffsets"
 )
 
 func rec(offset int64, key, value []byte, h ...kafka.Header) kafka.Record {
@@ -112,5 +117,52 @@ func TestChunkFillSkipsAborted(t *testing.T) {
 	}
 	if want := []int64{2, 3, 7}; !slices.Equal(got, want) || last != 10 {
 		t.Errorf("kept offsets %v, last %d; want %v, last 10", got, last, want)
+	}
+}
+
+// retentionBroker answers a fetcher the way a broker does when retention deletes the earliest records
+// between the fetcher's ListOffsets and its Fetch: the first listing says 0, the fetch from 0 is out of
+// range, the second listing says 5, where the records are.
+type retentionBroker struct {
+	listings, fetches int
+}
+
+func (b *retentionBroker) RoundTrip(_ context.Context, _ net.Addr, m protocol.Message) (protocol.Message, error) {
+	switch req := m.(type) {
+	case *listoffsets.Request:
+		first := int64(0)
+		if b.listings++; b.listings > 1 {
+			first = 5
+		}
+		return &listoffsets.Response{Topics: []listoffsets.ResponseTopic{{Topic: req.Topics[0].Topic,
+			Partitions: []listoffsets.ResponsePartition{{Partition: 0, Offset: first, Timestamp: kafka.FirstOffset}}}}}, nil
+	case *fetchAPI.Request:
+		b.fetches++
+		p := fetchAPI.ResponsePartition{Partition: 0, HighWatermark: 6, LogStartOffset: 5}
+		if req.Topics[0].Partitions[0].FetchOffset < 5 {
+			p.ErrorCode = int16(kafka.OffsetOutOfRange)
+		} else {
+			p.RecordSet = protocol.RecordSet{Version: 2, Records: kafka.NewRecordReader(rec(5, []byte("k5"), []byte("v5")))}
+		}
+		return &fetchAPI.Response{Topics: []fetchAPI.ResponseTopic{{Topic: req.Topics[0].Topic, Partitions: []fetchAPI.ResponsePartition{p}}}}, nil
+	}
+	return nil, fmt.Errorf("unexpected request %T", m)
+}
+
+// TestFetcherEarliestMoved: reading from the earliest record (nothing applied yet), an OffsetOutOfRange
+// because retention moved the log start is not a stop: the fetcher lists the earliest offset again.
+func TestFetcherEarliestMoved(t *testing.T) {
+	b := &retentionBroker{}
+	client := &kafka.Client{Addr: kafka.TCP("broker:9092"), Transport: b}
+	f := newFetcher(client, "t", 0, kafka.FirstOffset, 10*time.Millisecond, slog.New(slog.DiscardHandler))
+	defer f.Close()
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	m, err := f.Next(ctx)
+	if err != nil {
+		t.Fatalf("%v (after %d listings, %d fetches)", err, b.listings, b.fetches)
+	}
+	if m.Offset != 5 || string(m.Value) != "v5" {
+		t.Errorf("read offset %d %q, want 5 v5", m.Offset, m.Value)
 	}
 }
