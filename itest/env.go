@@ -49,6 +49,9 @@ type Env struct {
 	// ServiceA and ServiceB are the names A and B have for `tandem-env stop|start` (TANDEM_ENV_SERVICE_A/B;
 	// default a and b, MariaDB's).
 	ServiceA, ServiceB string
+	// CrossB is the other flavor's B (host:port) and CrossBFlavor its flavor, for the cross-flavor test;
+	// empty when the environment runs one flavor (TANDEM_CROSS_B_ADDR, TANDEM_CROSS_B_FLAVOR).
+	CrossB, CrossBFlavor string
 }
 
 // LoadEnv reads the env file named by TANDEM_ENV_FILE (default: <repo>/.tandem-env/env, written by
@@ -102,6 +105,8 @@ func LoadEnv(t testing.TB) *Env {
 		KafkaClientLibs:    optional("TANDEM_KAFKA_CLIENT_LIBS"),
 		ServiceA:           orDefault("TANDEM_ENV_SERVICE_A", "a"),
 		ServiceB:           orDefault("TANDEM_ENV_SERVICE_B", "b"),
+		CrossB:             optional("TANDEM_CROSS_B_ADDR"),
+		CrossBFlavor:       optional("TANDEM_CROSS_B_FLAVOR"),
 	}
 	serverVersions.Do(func() { logServerVersions(env) })
 	return env
