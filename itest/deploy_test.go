@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -19,6 +20,18 @@ import (
 func deployFile(name string) string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "deploy", name)
+}
+
+// freeAddr returns a 127.0.0.1 address whose port was free a moment ago (the fixed series of
+// nextMetricsAddr collides with other environments running the same tests on the machine).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }
 
 // TestDeployConfigs runs docker-compose.yml's four connectors from their files under deploy/ against the
@@ -94,7 +107,7 @@ func deployBidi(t *testing.T, env *Env, sa, sb server) {
 			"--metrics.addr", metrics,
 			"--kafka.topics_regex", prefix+`\.`+db+`\..*`)
 	}
-	metricsAB, metricsBA := nextMetricsAddr(), nextMetricsAddr()
+	metricsAB, metricsBA := freeAddr(t), freeAddr(t)
 	srcA, srcB := source("source-a.yaml", pa, sa), source("source-b.yaml", pb, sb)
 	waitStreaming(t, env, srcA, pa)
 	waitStreaming(t, env, srcB, pb)
