@@ -116,11 +116,11 @@ test-faults:
 	TANDEM_ITEST_KILLS=10 TANDEM_ITEST_OUTAGE_SECONDS=30 TANDEM_ITEST_BIG_ROWS=1000000 \
 	  TANDEM_ITEST_SINK_KILLS=10 TANDEM_ITEST_SINK_CHANGES=1000000 \
 	  TANDEM_ITEST_SNAPSHOT_ROWS=2000000 TANDEM_ITEST_SNAPSHOT_KILLS=2 TANDEM_ITEST_BIDI_CHANGES=100000 \
-	  TANDEM_ITEST_FAULT_ROUNDS=3 TANDEM_ITEST_BURST_ROWS=1000000 \
+	  TANDEM_ITEST_FAULT_ROUNDS=3 TANDEM_ITEST_BURST_ROWS=1000000 TANDEM_ITEST_SAVEPOINT_ROWS=200000 \
 	  TANDEM_ENV_FILE=$$([ $$f = mysql ] && echo $(call env_file,mysql) || echo $(call env_file,mariadb)) \
 	  TANDEM_ENV_SCRIPT=$(CURDIR)/$(ENV) \
 	  $(GO) test -count=1 -tags integration -timeout 180m -v \
-	  -run 'Survives|BigTransaction|SnapshotConsistent|Bidirectional|PipelineFaults|PipelineBurst' ./itest/ || status=1; \
+	  -run 'Survives|SavepointsAndXA|BigTransaction|SnapshotConsistent|Bidirectional|PipelineFaults|PipelineBurst' ./itest/ || status=1; \
 	done; exit $$status
 
 # bench prints one summary (bench/results/summary.md): the machine, then every table.

@@ -1,7 +1,9 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"time"
@@ -194,6 +196,13 @@ func (c *Copier) fetch(ctx context.Context, q *chunkQuery, after [][]byte, fn fu
 		for i, col := range q.cols {
 			if row[i], err = schemas.BinlogValue(col, raw[i]); err != nil {
 				return err
+			}
+			if b, ok := row[i].([]byte); ok && col.DataType == "json" && c.View.compactJSON {
+				var out bytes.Buffer
+				if err := json.Compact(&out, b); err != nil {
+					return fmt.Errorf("column %s: JSON %w", col.Name, err)
+				}
+				row[i] = out.Bytes()
 			}
 		}
 		batch = append(batch, row)

@@ -18,6 +18,10 @@ import (
 type View struct {
 	conn *sql.Conn
 	Pos  binlog.Position
+	// compactJSON: MySQL stores JSON as binary documents, which a SELECT renders with spaces and the
+	// binlog reader compactly; the snapshot compacts them so both give the same text. MariaDB's JSON is
+	// text, the same in both as written.
+	compactJSON bool
 }
 
 // Open starts the view. On MariaDB the server reports the view's binlog position itself
@@ -28,7 +32,7 @@ func Open(ctx context.Context, db *sql.DB, flavor string) (*View, error) {
 	if err != nil {
 		return nil, fmt.Errorf("snapshot connection: %w", err)
 	}
-	v := &View{conn: conn}
+	v := &View{conn: conn, compactJSON: flavor == "mysql"}
 	if err := v.start(ctx, flavor); err != nil {
 		v.Close()
 		return nil, err
