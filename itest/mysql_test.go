@@ -5,6 +5,7 @@ package itest
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -189,6 +190,24 @@ func TestSourceMySQLCompressedTransactions(t *testing.T) {
 		if r.Event.Source.Query == "" {
 			t.Errorf("no statement text for %s", rowSummary(r))
 		}
+		// Events inside a payload carry position 0; source.pos is the payload event's, not 0 minus its size.
+		if p := r.Event.Source.Pos; p <= 4 || p > 1<<30 {
+			t.Errorf("source.pos %d for %s", p, rowSummary(r))
+		}
+	}
+	// The saved position is the payload event's end, never file:0.
+	offsets := rawTopic(ctx, t, env, prefix+".offsets")
+	if len(offsets) == 0 {
+		t.Fatal("no saved position")
+	}
+	var saved struct {
+		Position struct {
+			File string `json:"file"`
+			Pos  int64  `json:"pos"`
+		} `json:"position"`
+	}
+	if err := json.Unmarshal(offsets[len(offsets)-1].Value, &saved); err != nil || saved.Position.File == "" || saved.Position.Pos <= 4 {
+		t.Errorf("saved position %s (%v)", offsets[len(offsets)-1].Value, err)
 	}
 	sort.Strings(got)
 	if !hasPayloadEvent(t, admin) {

@@ -293,6 +293,11 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 		return r.rows(ctx, st, ev, e, h)
 	case *replication.TransactionPayloadEvent:
 		for _, inner := range e.Events {
+			// The events of a compressed transaction (MySQL's binlog_transaction_compression) carry no
+			// position of their own (0): they take the payload event's, for positions and source.pos.
+			header := *inner.Header
+			header.LogPos, header.EventSize = ev.Header.LogPos, ev.Header.EventSize
+			inner.Header = &header
 			if err := r.handle(ctx, st, inner, h); err != nil {
 				return err
 			}
