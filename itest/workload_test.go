@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -128,10 +129,16 @@ func TestSourceSavepointsAndXASurviveKills(t *testing.T) {
 		}
 		exec(insert(10, "rolled back"), "ROLLBACK TO SAVEPOINT a", "SAVEPOINT b", insert(rows, "second"),
 			"RELEASE SAVEPOINT b", "COMMIT")
-		// Kill while the second half streams: a position saved at a savepoint would skip the rest.
+		// Kill while the second half streams: a position saved at a savepoint would skip the rest. In the
+		// second round Kafka stops first, mid-way, and comes back after the kill.
 		WaitFor(t, 2*time.Minute, "the second half to stream", func() bool {
 			return TopicSize(ctx, env, topic) >= before+int64(rows/2)
 		})
+		if round == 1 && os.Getenv("TANDEM_ENV_SCRIPT") != "" {
+			envService(t, "stop", "kafka")
+			src.Kill()
+			envService(t, "start", "kafka")
+		}
 		src.Kill()
 		src = startSource(t, env, prefix, db, "")
 	}
