@@ -357,17 +357,34 @@ func (r *Reader) query(ctx context.Context, st *state, ev *replication.BinlogEve
 	if err := r.statementDML(st, e, q); err != nil {
 		return err
 	}
-	if st.inTxn {
+	isDDL := ddlVerbs[verb]
+	if st.inTxn && !isDDL {
 		return nil // SAVEPOINT, ROLLBACK TO, RELEASE SAVEPOINT, XA END, DML of tables not captured, …
 	}
 	// DDL: the next TABLE_MAP of an altered table comes with a new table id and its new columns.
 	r.tables.forget(string(e.Schema))
+	for _, tc := range ddlTables(string(e.Schema), q) {
+		r.tables.forget(tc.DB)
+	}
 	if sh, ok := h.(SchemaHandler); ok && r.cfg.SchemaChanges {
 		if err := r.schemaChange(ctx, st, ev, e, sh); err != nil {
 			return err
 		}
 	}
+	// CREATE TABLE … SELECT is one transaction with its rows: MySQL logs the DDL ending in START
+	// TRANSACTION, then the rows and an XID; MariaDB logs it inside a transactional group. The XID ends it.
+	if st.inTxn || hasSuffixFold(q, "START TRANSACTION") {
+		st.inTxn = true
+		return nil
+	}
 	return r.commit(ctx, st, ev, h)
+}
+
+// ddlVerbs are the first words of the statements that change the schema.
+var ddlVerbs = map[string]bool{"CREATE": true, "ALTER": true, "DROP": true, "RENAME": true, "TRUNCATE": true}
+
+func hasSuffixFold(s, suffix string) bool {
+	return len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
 }
 
 // schemaChange hands a DDL statement that changed captured tables to the handler, with the tables as the

@@ -263,3 +263,19 @@ func TestXAOnMySQL(t *testing.T) {
 	s.send(replication.XA_PREPARE_LOG_EVENT, &replication.GenericEvent{Data: append(data, "x2"...)})
 	s.want("rows t [[2]]", "commit bin.1:1400 0-1-4")
 }
+
+// TestCreateTableSelectIsOneTransaction: MySQL logs CREATE TABLE … SELECT as a DDL query ending in START
+// TRANSACTION, then the rows and an XID; MariaDB as a DDL query inside a transactional group. Either way
+// the position is saved once, after the rows: a position saved at the CREATE would make a restart skip them.
+func TestCreateTableSelectIsOneTransaction(t *testing.T) {
+	s := newStream(t)
+	s.gtid(5, ddl)
+	s.query("CREATE TABLE shop.t2 (id INT) START TRANSACTION", 5)
+	s.insert("t2", 1)
+	s.xid(5)
+	s.gtid(6, transactional)
+	s.query("CREATE TABLE shop.t3 SELECT 1 AS id", 6)
+	s.insert("t3", 1)
+	s.xid(6)
+	s.want("rows t2 [[1]]", "commit bin.1:500 0-1-5", "rows t3 [[1]]", "commit bin.1:1000 0-1-6")
+}
