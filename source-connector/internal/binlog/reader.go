@@ -249,16 +249,9 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 			st.xa = &xaTxn{before: st.resume}
 		}
 	case *replication.GTIDEvent:
-		if e.GNO == 0 { // ANONYMOUS_GTID: a transaction of a server with gtid_mode=OFF has no GTID
-			st.gtid, st.query, st.thread = "", "", 0
-			break
-		}
-		u, err := uuid.FromBytes(e.SID)
-		if err != nil {
-			return fmt.Errorf("GTID event: %w", err)
-		}
-		st.gtid, st.query, st.thread = u.String()+":"+strconv.FormatInt(e.GNO, 10), "", 0
-		st.inTxn = false // BEGIN follows for a transaction
+		return mysqlGTID(st, e)
+	case *replication.GtidTaggedLogEvent: // MySQL 8.3+: uuid:tag:gno
+		return mysqlGTID(st, &e.GTIDEvent)
 	case *replication.MariadbAnnotateRowsEvent:
 		st.query = boundQuery(string(e.Query), r.cfg.MaxQueryBytes)
 	case *replication.RowsQueryEvent:
@@ -303,6 +296,25 @@ func (r *Reader) handle(ctx context.Context, st *state, ev *replication.BinlogEv
 			}
 		}
 	}
+	return nil
+}
+
+// mysqlGTID starts a MySQL transaction: its GTID (none for ANONYMOUS_GTID, a server with gtid_mode=OFF);
+// a BEGIN follows unless it is a statement of its own.
+func mysqlGTID(st *state, e *replication.GTIDEvent) error {
+	st.gtid, st.query, st.thread, st.inTxn = "", "", 0, false
+	if e.GNO == 0 {
+		return nil
+	}
+	u, err := uuid.FromBytes(e.SID)
+	if err != nil {
+		return fmt.Errorf("GTID event: %w", err)
+	}
+	st.gtid = u.String() + ":"
+	if tag := e.Tag.String(); tag != "" {
+		st.gtid += tag + ":"
+	}
+	st.gtid += strconv.FormatInt(e.GNO, 10)
 	return nil
 }
 

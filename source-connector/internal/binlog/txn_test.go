@@ -279,3 +279,22 @@ func TestCreateTableSelectIsOneTransaction(t *testing.T) {
 	s.xid(6)
 	s.want("rows t2 [[1]]", "commit bin.1:500 0-1-5", "rows t3 [[1]]", "commit bin.1:1000 0-1-6")
 }
+
+// TestMySQLGTIDs: a GTID event gives uuid:gno, a tagged one (MySQL 8.3+) uuid:tag:gno, an anonymous one
+// (gtid_mode=OFF) none; each starts a transaction outside any before it.
+func TestMySQLGTIDs(t *testing.T) {
+	sid := []byte{0x3e, 0x11, 0xfa, 0x47, 0x71, 0xca, 0x11, 0xe1, 0x9e, 0x33, 0xc8, 0x0a, 0xa9, 0x42, 0x95, 0x62}
+	for _, c := range []struct {
+		ev   replication.GTIDEvent
+		want string
+	}{
+		{replication.GTIDEvent{SID: sid, GNO: 23}, "3e11fa47-71ca-11e1-9e33-c80aa9429562:23"},
+		{replication.GTIDEvent{SID: sid, GNO: 23, Tag: mysql.NewTag("Batch")}, "3e11fa47-71ca-11e1-9e33-c80aa9429562:batch:23"},
+		{replication.GTIDEvent{SID: make([]byte, 16), GNO: 0}, ""},
+	} {
+		st := &state{gtid: "old", inTxn: true}
+		if err := mysqlGTID(st, &c.ev); err != nil || st.gtid != c.want || st.inTxn {
+			t.Errorf("%+v: gtid %q inTxn %v err %v; want %q", c.ev, st.gtid, st.inTxn, err, c.want)
+		}
+	}
+}
