@@ -19,12 +19,17 @@ const statementAdvice = "the writing session has binlog_format=STATEMENT or MIXE
 // DML whose target table cannot be read from the text is refused too.
 func (r *Reader) statementDML(st *state, e *replication.QueryEvent, q string) error {
 	verb, rest := firstWord(q)
+	var db, table string
+	ok := false
 	switch verb {
 	case "INSERT", "REPLACE", "UPDATE", "DELETE":
+		db, table, ok = dmlTarget(verb, rest, string(e.Schema))
+	case "WITH", "SELECT", "DO":
+		// WITH … UPDATE/DELETE; SELECT f() or DO f() of a stored function that writes (the server logs the
+		// call, not the statements in it): the tables are not in the text.
 	default:
 		return nil
 	}
-	db, table, ok := dmlTarget(verb, rest, string(e.Schema))
 	if ok && !r.tables.filter.Captures(db, table) {
 		return nil
 	}
@@ -46,11 +51,17 @@ func firstWord(s string) (word, rest string) {
 	return strings.ToUpper(s[:i]), s[i:]
 }
 
-// skipSpace drops leading white space and comments (/* */, -- and #).
+// skipSpace drops leading white space and comments (/* */, -- and #), and the opening of an executable
+// comment.
 func skipSpace(s string) string {
 	for {
 		s = strings.TrimLeft(s, " \t\r\n")
 		switch {
+		case strings.HasPrefix(s, "/*!") || strings.HasPrefix(s, "/*M!"):
+			// An executable comment (/*!40000 … */, MariaDB's /*M!100100 … */) is statement text: only
+			// its opening and version number go.
+			s = strings.TrimLeft(s[strings.IndexByte(s, '!')+1:], "0123456789")
+			return strings.TrimLeft(s, " \t\r\n")
 		case strings.HasPrefix(s, "/*"):
 			end := strings.Index(s[2:], "*/")
 			if end < 0 {

@@ -169,6 +169,11 @@ func TestStatementDML(t *testing.T) {
 		{"DELETE FROM t", true},
 		{"SAVEPOINT `a`", false},
 		{"CREATE TABLE x (id INT)", false},
+		{"/*!40000 INSERT INTO shop.t VALUES (1) */", true},
+		{"/*M!100100 DELETE FROM other.t */", false},
+		{"WITH d AS (SELECT 1) UPDATE shop.t SET a = 1", true},
+		{"SELECT shop.writes_rows()", true},
+		{"DO shop.writes_rows()", true},
 	} {
 		s := newStream(t)
 		s.gtid(2, transactional)
