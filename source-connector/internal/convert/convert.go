@@ -135,14 +135,12 @@ func (c *Converter) update(dst []kafka.Message, topic string, tb *binlog.Table, 
 		return c.record(dst, topic, tb, ev, ev.After, nil)
 	}
 	// The key changed: delete the old row (and tombstone it), then create the new one. The headers carry
-	// the other key as its plain payload, schemas or not, as Connect's SimpleHeaderConverter writes a
-	// struct header in Debezium's records (decimals as numbers: it prints a BigDecimal as one).
-	headerJSON := envelope.JSONOptions{DecimalNumeric: true}
-	newKeyJSON, _, err := tb.Wire.AppendKeyJSON(nil, newKey, headerJSON)
+	// the other key as Connect's SimpleHeaderConverter writes a struct header in Debezium's records.
+	newKeyJSON, err := envelope.AppendHeaderJSON(nil, tb.Wire.Key, newKey)
 	if err != nil {
 		return dst, err
 	}
-	oldKeyJSON, _, err := tb.Wire.AppendKeyJSON(nil, oldKey, headerJSON)
+	oldKeyJSON, err := envelope.AppendHeaderJSON(nil, tb.Wire.Key, oldKey)
 	if err != nil {
 		return dst, err
 	}
