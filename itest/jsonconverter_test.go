@@ -29,7 +29,7 @@ func TestJsonConverterReadsSourceRecords(t *testing.T) {
 	oracleLibs(t, env)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	admin := OpenDB(t, env.MySQLA, env.AdminUser, env.AdminPassword, "")
+	admin := OpenDBWith(t, env.MySQLA, env.AdminUser, env.AdminPassword, "", ZeroDates) // typesRows has zero dates
 	db := NewDatabase(t, admin, "itest_wire")
 	table := "`" + db + "`.types"
 	mustExec(t, admin, fmt.Sprintf(typesDDL, table), "INSERT INTO "+table+" VALUES "+strings.Join(typesRows, ", "))

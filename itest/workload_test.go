@@ -238,10 +238,7 @@ func TestSourceTableIDsAfterRestart(t *testing.T) {
 		"CREATE TABLE "+tbl("x")+" (id INT PRIMARY KEY, xname VARCHAR(20))",
 		"CREATE TABLE "+tbl("y")+" (id INT PRIMARY KEY, a INT, b INT, c VARCHAR(10))",
 		"CREATE TABLE "+tbl("z")+" (id INT PRIMARY KEY, zz INT)")
-	var start string
-	if err := admin.QueryRow("SELECT @@global.gtid_binlog_pos").Scan(&start); err != nil {
-		t.Fatal(err)
-	}
+	start := ServerGTID(t, admin, env.Flavor)
 	restart := func() {
 		envService(t, "stop", "a")
 		envService(t, "start", "a")
