@@ -283,9 +283,15 @@ func TestJsonConverterRecordsApplied(t *testing.T) {
 			waitApplied(t, env, adminB, name, topic, time.Minute, sink)
 			sink.Stop(30 * time.Second)
 
+			// MySQL prints a geographic SRS's points latitude first unless asked, and renders its binary JSON
+			// with spaces: ask for x y order, and compare JSON compacted.
+			asText, js := "ST_AsText(pt)", "js"
+			if env.Flavor == "mysql" {
+				asText, js = "ST_AsText(pt, 'axis-order=long-lat')", "REPLACE(REPLACE(CAST(js AS CHAR), ': ', ':'), ', ', ',') js"
+			}
 			got := queryRows(ctx, t, adminB, `SELECT id, i8, i16, i32, i64, f32, f64, b, bit1+0 bit1, s, HEX(bs) bs, opt, dec1,
 			  CAST(dt AS CHAR) dt, CAST(tm AS CHAR) tm, CAST(tmu AS CHAR) tmu, CAST(dtm AS CHAR) dtm, CAST(dtmu AS CHAR) dtmu,
-			  CAST(zts AS CHAR) zts, yr, bits+0 bits, en, es, js, CONCAT(ST_SRID(pt), ':', ST_AsText(pt)) pt,
+			  CAST(zts AS CHAR) zts, yr, bits+0 bits, en, es, `+js+`, CONCAT(ST_SRID(pt), ':', `+asText+`) pt,
 			  CONCAT(ST_SRID(g), ':', ST_AsText(g)) g, CAST(cd AS CHAR) cd, CAST(ct AS CHAR) ct, CAST(cts AS CHAR) cts
 			  FROM `+"`"+db+"`."+v.table, false)
 			if d := rowsDiff(wireRows(v.name != "off"), got); d != "" {
